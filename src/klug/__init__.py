@@ -1,0 +1,1 @@
+"""klug — the open urban platform of the city of Kaiserslautern."""

@@ -1,0 +1,3 @@
+from klug.cli import main
+
+main()

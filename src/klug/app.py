@@ -1,0 +1,156 @@
+"""Assembly: ``create_app(settings)`` builds the ASGI application.
+
+Nothing imports this module; it imports the domains and wires them together.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import Depends, FastAPI
+from fastapi.routing import APIRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from klug.citizen import pages as citizen_pages
+from klug.citizen.content import pages as content_pages
+from klug.citizen.content import router as content_router
+from klug.core import web
+from klug.core.config import Settings, load_settings
+from klug.core.db import create_db_engine, make_session_factory
+from klug.core.errors import install_error_handlers
+from klug.core.events import create_bus
+from klug.core.http import (
+    BodySizeLimitMiddleware,
+    CsrfCookieMiddleware,
+    LanguageMiddleware,
+    ObservationMiddleware,
+    RateLimitMiddleware,
+    SecurityHeadersMiddleware,
+    verify_csrf,
+)
+from klug.core.logs import configure_logging
+from klug.core.mail import Mailer, create_transport
+from klug.core.ratelimit import RateLimiter
+from klug.core.security import SecretBox
+from klug.energy import pages as energy_pages
+from klug.goals import pages as goals_pages
+from klug.identity import pages as identity_pages
+from klug.identity import router as identity_router
+from klug.identity.deps import access_marker
+from klug.identity.login import SessionPolicy
+from klug.mobility import pages as mobility_pages
+from klug.opendata import pages as opendata_pages
+from klug.safety import pages as safety_pages
+from klug.web import ops
+from klug.web import pages as shell_pages
+
+ROUTERS = [
+    ops.router,
+    shell_pages.router,
+    identity_pages.router,
+    identity_router.router,
+    content_pages.router,
+    content_router.router,
+    energy_pages.router,
+    mobility_pages.router,
+    safety_pages.router,
+    citizen_pages.router,
+    opendata_pages.router,
+    goals_pages.router,
+]
+
+
+class StaticAssets(StaticFiles):
+    """Static files are content-addressed (``?v=<hash>``), so browsers may keep them."""
+
+    async def get_response(self, path: str, scope: Scope):  # type: ignore[no-untyped-def]
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
+def _check_route_access(app: FastAPI) -> None:
+    """Refuse to start when a route does not declare who may use it."""
+    missing = []
+    for route in app.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        markers = {access_marker(dep.call) for dep in route.dependant.dependencies} - {None}
+        if len(markers) != 1:
+            missing.append(
+                f"{sorted(route.methods)} {route.path}: {sorted(markers) or 'no access rule'}"
+            )
+    if missing:
+        raise RuntimeError("routes without exactly one access rule:\n" + "\n".join(missing))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    configure_logging(level=settings.log_level, json_lines=settings.json_logs)
+    secret = settings.secret()
+    engine = create_db_engine(settings.database_url, pool_size=settings.db_pool_size)
+    bus = create_bus(settings.redis_url)
+    rate_limiter = RateLimiter(settings.redis_url)
+    factory = make_session_factory(engine)
+    mailer = Mailer(
+        factory, create_transport(settings.smtp_url, settings.var_dir), settings.mail_from
+    )
+    factory.configure(info={"klug_bus": bus, "klug_mailer": mailer})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await bus.start()
+        await mailer.start()
+        try:
+            yield
+        finally:
+            await mailer.stop()
+            await bus.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="klug API",
+        version="0.1.0",
+        summary="Open urban platform of the city of Kaiserslautern",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+        dependencies=[Depends(verify_csrf)],
+    )
+    app.state.settings = settings
+    app.state.secret = secret
+    app.state.engine = engine
+    app.state.session_factory = factory
+    app.state.bus = bus
+    app.state.mailer = mailer
+    app.state.rate_limiter = rate_limiter
+    app.state.secret_box = SecretBox(secret)
+    app.state.cells = {}
+    app.state.session_policy = SessionPolicy.from_minutes(
+        staff=settings.staff_idle_minutes, citizen=settings.citizen_idle_minutes
+    )
+
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount(
+        "/static/vendor", StaticAssets(directory=web.VENDOR_DIR, check_dir=False), name="vendor"
+    )
+    app.mount("/static", StaticAssets(directory=web.STATIC_DIR), name="static")
+    install_error_handlers(app)
+    _check_route_access(app)
+
+    web.register_context_provider(shell_pages.shell_context)
+    web.register_context_provider(content_pages.notice_context)
+
+    # Outermost last: language → security headers → observation → body limit → rate limit → CSRF cookie.
+    app.add_middleware(CsrfCookieMiddleware, secret=secret, secure=settings.cookies_secure)
+    app.add_middleware(RateLimitMiddleware, limiter=rate_limiter, limit=settings.rate_limit_ip)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ObservationMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.base_url.startswith("https://"))
+    app.add_middleware(LanguageMiddleware)
+    return app

@@ -1,0 +1,1 @@
+"""Citizen services: content, online services, applications, reports, messages."""

@@ -1,0 +1,1 @@
+"""Editorial content of the portal: site notices and the accessibility statement."""

@@ -1,0 +1,1 @@
+"""Infrastructure shared by all domains; imports no domain."""

@@ -1,0 +1,158 @@
+"""Database engine, declarative base and the per-request session.
+
+SQLite (default, embedded) and PostgreSQL (psycopg 3) are both first-class: every
+migration and every test runs on both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event, select
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names, so alembic can alter constraints on SQLite and PostgreSQL alike.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC timestamp on every backend.
+
+    SQLite has no time zones and hands back naive values; we store UTC and re-attach
+    the zone on the way out so that comparisons never mix naive and aware times.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; klug stores timezone-aware UTC times only")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+# Set while the demo city's data is in the database: every page then shows a banner.
+DEMO_FLAG = "demo_data"
+
+
+class PlatformFlag(Base):
+    """Small platform-wide facts, e.g. whether demo data is present."""
+
+    __tablename__ = "core_platform_flag"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+def normalise_url(url: str) -> URL:
+    """Accept the URLs people write (``postgresql://``) and pick our drivers."""
+    parsed = make_url(url)
+    if parsed.drivername in {"postgresql", "postgres"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def sqlite_path(url: str) -> Path | None:
+    parsed = normalise_url(url)
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or not parsed.database
+        or parsed.database == ":memory:"
+    ):
+        return None
+    return Path(parsed.database)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers proceed during a write; foreign keys are off by default in SQLite.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = sqlite_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, pool_size=pool_size, max_overflow=pool_size * 2)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(
+        parsed, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True
+    )
+
+
+def make_session_factory(engine: Engine, **info: Any) -> sessionmaker[Session]:
+    """Sessions carry the process's event bus and mailer in ``session.info``, so that
+    services can publish and send after commit without threading them through."""
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True, info=info)
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session and one transaction per request, committed before the response.
+
+    Services only ``flush()``; the commit happens here, after the route returned and
+    before the response is sent, so a failed commit is an error response, not a lie.
+    """
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    with factory() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def read_flag(session: Session, name: str) -> str | None:
+    return session.scalar(select(PlatformFlag.value).where(PlatformFlag.name == name))
+
+
+def write_flag(session: Session, name: str, value: str | None) -> None:
+    flag = session.get(PlatformFlag, name)
+    if value is None:
+        if flag is not None:
+            session.delete(flag)
+    elif flag is None:
+        session.add(PlatformFlag(name=name, value=value))
+    else:
+        flag.value = value
+        flag.updated_at = utcnow()
+    session.flush()

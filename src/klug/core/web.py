@@ -1,0 +1,130 @@
+"""Server-rendered pages: the Jinja2 environment and ``render``.
+
+Templates live in ``klug/web/templates`` (layout, components, shell pages) and in
+``klug/<domain>/templates/<domain>/`` for domain pages. Domains add values to every
+page through context providers (e.g. the notice banner), so that the shell needs
+no import of any domain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from klug.core import i18n
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+STATIC_DIR = PACKAGE_DIR / "web" / "static"
+VENDOR_DIR = PACKAGE_DIR / "web" / "vendor"
+
+ContextProvider = Callable[[Request], Mapping[str, Any]]
+_providers: list[ContextProvider] = []
+
+
+def register_context_provider(provider: ContextProvider) -> None:
+    """Add values to the context of every page (called by app assembly)."""
+    if provider not in _providers:
+        _providers.append(provider)
+
+
+def _template_dirs() -> list[Path]:
+    dirs = [PACKAGE_DIR / "web" / "templates"]
+    dirs += sorted(p for p in PACKAGE_DIR.glob("*/templates") if p.parent.name != "web")
+    dirs += sorted(PACKAGE_DIR.glob("*/*/templates"))
+    return dirs
+
+
+@cache
+def asset_version(relative: str) -> str:
+    """A content hash for cache-busting static URLs (files are served immutable)."""
+    if relative.startswith("vendor/"):
+        path = VENDOR_DIR / relative.removeprefix("vendor/")
+    else:
+        path = STATIC_DIR / relative
+    if not path.is_file():
+        # A missing vendor file means `make` did not install the front-end libraries.
+        raise FileNotFoundError(f"static file {path} is missing; run `make run` to install assets")
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def static_url(relative: str) -> str:
+    prefix = "/static/vendor/" if relative.startswith("vendor/") else "/static/"
+    name = relative.removeprefix("vendor/")
+    return f"{prefix}{name}?v={asset_version(relative)}"
+
+
+def page_url(path: str) -> str:
+    """A page path in the language of the current request."""
+    return i18n.localise_path(path, i18n.current_language())
+
+
+def pager_query(params: Mapping[str, str], page: int) -> str:
+    """The current query string with another page number (``seite``)."""
+    items = [(k, v) for k, v in params.items() if k != "seite"]
+    items.append(("seite", str(page)))
+    return urlencode(items)
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(d)) for d in _template_dirs()]),
+        autoescape=select_autoescape(["html", "xml"]),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(
+        url=page_url,
+        static=static_url,
+        localise_path=i18n.localise_path,
+        current_language=i18n.current_language,
+    )
+    env.filters["datetime"] = i18n.format_datetime
+    env.filters["pager_query"] = pager_query
+    return env
+
+
+def base_context(request: Request) -> dict[str, Any]:
+    language = i18n.current_language()
+    page_path: str = request.scope.get("klug_page_path", request.url.path)
+    query = request.url.query
+    suffix = f"?{query}" if query and request.method == "GET" else ""
+    context: dict[str, Any] = {
+        "request": request,
+        "lang": language,
+        "page_path": page_path,
+        "alternate_urls": {
+            other: i18n.localise_path(page_path, other) + suffix for other in i18n.LANGUAGES
+        },
+        "csrf_token": request.scope.get("klug_csrf_token", ""),
+        "principal": getattr(request.state, "principal", None),
+    }
+    for provider in _providers:
+        context.update(provider(request))
+    return context
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    full = base_context(request)
+    if context:
+        full.update(context)
+    html = environment().get_template(template).render(full)
+    return HTMLResponse(html, status_code=status_code, headers=dict(headers or {}))

@@ -1,0 +1,1 @@
+"""Energy programme: renewable share, PV plants, metering, CO2, forecasts."""

@@ -1,0 +1,1 @@
+"""Goals of the smart-city initiative: targets, milestones, indicators."""

@@ -1,0 +1,1 @@
+"""Accounts, roles, login sessions, two-factor authentication, API keys."""

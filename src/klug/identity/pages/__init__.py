@@ -1,0 +1,10 @@
+"""Identity pages: login flows, the own account, and the console's administration."""
+
+from fastapi import APIRouter
+
+from klug.identity.pages import account, console, login
+
+router = APIRouter(include_in_schema=False)
+router.include_router(login.router)
+router.include_router(account.router)
+router.include_router(console.router)

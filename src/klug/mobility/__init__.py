@@ -1,0 +1,1 @@
+"""Mobility programme: traffic, public transport, parking, disruptions."""

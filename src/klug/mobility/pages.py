@@ -1,0 +1,19 @@
+"""Pages of the mobility programme."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from klug.core.web import render
+from klug.identity.deps import Principal, public
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/mobilitaet", response_class=HTMLResponse)
+def mobility_home(request: Request, _: Annotated[Principal, Depends(public)]) -> HTMLResponse:
+    """The mobility programme: public transport, parking, traffic."""
+    return render(request, "mobility/index.html")

@@ -1,0 +1,1 @@
+"""Open data: DCAT-AP.de catalogue, exports, API keys for developers."""

@@ -1,0 +1,1 @@
+"""Safety programme: lawful video analytics, operator alerts, CAP warnings."""

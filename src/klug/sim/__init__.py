@@ -1,0 +1,1 @@
+"""The demo city: seeds and feeds simulated data through public interfaces."""

@@ -1,0 +1,1 @@
+"""The web shell: layout, static files, shell pages and operations endpoints."""
