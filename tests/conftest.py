@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -65,7 +65,10 @@ def _pg_admin_url() -> str:
 
 
 def _pg_connect(url: str) -> psycopg.Connection[Any]:
-    return psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True)
+    return psycopg.connect(
+        make_url(url).set(drivername="postgresql").render_as_string(hide_password=False),
+        autocommit=True,
+    )
 
 
 @dataclass
@@ -107,7 +110,10 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]
             tables = [
                 row[0]
                 for row in connection.execute(
-                    text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
+                    text(
+                        "SELECT tablename FROM pg_tables"
+                        " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                    )
                 )
             ]
         engine.dispose()
@@ -161,7 +167,9 @@ def settings(settings_factory: Callable[..., Settings]) -> Settings:
 
 
 @pytest.fixture
-def client_factory(settings_factory: Callable[..., Settings]) -> Iterator[Callable[..., TestClient]]:
+def client_factory(
+    settings_factory: Callable[..., Settings],
+) -> Iterator[Callable[..., TestClient]]:
     clients: list[TestClient] = []
 
     def make(**overrides: Any) -> TestClient:
@@ -195,7 +203,14 @@ def csrf_token(client: TestClient, path: str = "/konto/anmelden") -> str:
     return str(field["value"])
 
 
-def post_form(client: TestClient, path: str, data: dict[str, Any], *, token_from: str | None = None, **kwargs: Any) -> Any:
+def post_form(
+    client: TestClient,
+    path: str,
+    data: dict[str, Any],
+    *,
+    token_from: str | None = None,
+    **kwargs: Any,
+) -> Any:
     form = dict(data)
     form.setdefault("csrf_token", csrf_token(client, token_from or path.split("?")[0]))
     return client.post(path, data=form, **kwargs)
@@ -205,27 +220,40 @@ def post_form(client: TestClient, path: str, data: dict[str, Any], *, token_from
 
 
 @dataclass
-class TestAccount:
+class KnownAccount:
     id: int
     email: str
     password: str
     role: Role
     totp_secret: str | None
 
-    def code(self, offset_steps: int = 0) -> str:
+    codes_used: int = 0
+
+    def code(self) -> str:
+        """A valid code that was not used yet: a code counts once (replay protection),
+        so a second login within the same 30 s uses the next step (clock-drift window)."""
         assert self.totp_secret
-        return totp_code(self.totp_secret, time.time() + 30 * offset_steps)
+        assert self.codes_used < 2, "at most two logins per 30 s with TOTP in one test"
+        code = totp_code(self.totp_secret, time.time() + 30 * self.codes_used)
+        self.codes_used += 1
+        return code
 
 
 @pytest.fixture
-def make_account(client: TestClient) -> Callable[..., TestAccount]:
+def make_account(client: TestClient) -> Callable[..., KnownAccount]:
     """Create an account directly through the services (as an administrator would)."""
     from klug.identity import service as account_service
     from klug.identity.schemas import AccountCreate
 
     counter = iter(range(1, 10_000))
 
-    def make(role: Role = Role.CITIZEN, *, totp: bool | None = None, verified: bool = True, email: str | None = None) -> TestAccount:
+    def make(
+        role: Role = Role.CITIZEN,
+        *,
+        totp: bool | None = None,
+        verified: bool = True,
+        email: str | None = None,
+    ) -> KnownAccount:
         email = email or f"{role.value.replace('_', '-')}-{next(counter)}@example.org"
         password = f"correct horse battery {uuid.uuid4().hex[:6]}"
         with_totp = totp if totp is not None else role is not Role.CITIZEN
@@ -233,7 +261,10 @@ def make_account(client: TestClient) -> Callable[..., TestAccount]:
         factory = client.app.state.session_factory  # type: ignore[attr-defined]
         with factory() as session:
             account = account_service.create(
-                session=session, account_in=AccountCreate(email=email, password=password, role=role), verified=verified, actor=None
+                session=session,
+                account_in=AccountCreate(email=email, password=password, role=role),
+                verified=verified,
+                actor=None,
             )
             if with_totp:
                 from klug.core.db import utcnow
@@ -243,12 +274,12 @@ def make_account(client: TestClient) -> Callable[..., TestAccount]:
                 account.totp_secret_sealed = SecretBox(TEST_SECRET.encode()).seal(secret)
                 account.totp_enabled_at = utcnow()
             session.commit()
-            return TestAccount(account.id, email, password, role, secret)
+            return KnownAccount(account.id, email, password, role, secret)
 
     return make
 
 
-def log_in(client: TestClient, account: TestAccount, *, next_path: str | None = None) -> Any:
+def log_in(client: TestClient, account: KnownAccount, *, next_path: str | None = None) -> Any:
     """Log in through the forms, entering the TOTP code where asked. Returns the last response."""
     data = {"email": account.email, "password": account.password}
     if next_path:
@@ -257,15 +288,21 @@ def log_in(client: TestClient, account: TestAccount, *, next_path: str | None = 
     assert response.status_code == 303, response.text
     if "/konto/zwei-faktor" in response.headers["location"]:
         response = post_form(
-            client, "/konto/zwei-faktor", {"code": account.code()}, token_from="/konto/zwei-faktor", follow_redirects=False
+            client,
+            "/konto/zwei-faktor",
+            {"code": account.code()},
+            token_from="/konto/zwei-faktor",
+            follow_redirects=False,
         )
         assert response.status_code == 303, response.text
     return response
 
 
 @pytest.fixture
-def logged_in(client: TestClient, make_account: Callable[..., TestAccount]) -> Callable[..., TestAccount]:
-    def login_as(role: Role, **kwargs: Any) -> TestAccount:
+def logged_in(
+    client: TestClient, make_account: Callable[..., KnownAccount]
+) -> Callable[..., KnownAccount]:
+    def login_as(role: Role, **kwargs: Any) -> KnownAccount:
         account = make_account(role, **kwargs)
         log_in(client, account)
         return account
@@ -282,8 +319,8 @@ class MailSink:
     def __init__(self) -> None:
         self.messages: list[Message] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(message_from_bytes(envelope.content))
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
     def wait_for(self, recipient: str, *, count: int = 1, timeout_s: float = 10.0) -> list[Message]:
@@ -293,7 +330,9 @@ class MailSink:
             if len(found) >= count:
                 return found
             time.sleep(0.05)
-        raise AssertionError(f"no mail to {recipient} within {timeout_s} s; got {[m['To'] for m in self.messages]}")
+        raise AssertionError(
+            f"no mail to {recipient} within {timeout_s} s; got {[m['To'] for m in self.messages]}"
+        )
 
     @staticmethod
     def link(message: Message, path: str) -> str:

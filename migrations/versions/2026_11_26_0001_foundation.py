@@ -15,7 +15,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "20261126_0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None

@@ -9,7 +9,6 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import Depends, FastAPI
-from fastapi.routing import APIRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -75,14 +74,10 @@ class StaticAssets(StaticFiles):
 def _check_route_access(app: FastAPI) -> None:
     """Refuse to start when a route does not declare who may use it."""
     missing = []
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
-            continue
-        markers = {access_marker(dep.call) for dep in route.dependant.dependencies} - {None}
+    for route in web.api_routes(app):
+        markers = {access_marker(call) for call in route.dependencies} - {None}
         if len(markers) != 1:
-            missing.append(
-                f"{sorted(route.methods)} {route.path}: {sorted(markers) or 'no access rule'}"
-            )
+            missing.append(f"{route.method} {route.path}: {sorted(markers) or 'no access rule'}")  # type: ignore[type-var]
     if missing:
         raise RuntimeError("routes without exactly one access rule:\n" + "\n".join(missing))
 
@@ -146,7 +141,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     web.register_context_provider(shell_pages.shell_context)
     web.register_context_provider(content_pages.notice_context)
 
-    # Outermost last: language → security headers → observation → body limit → rate limit → CSRF cookie.
+    # Added innermost first. From the outside in: language, security headers,
+    # observation, body limit, rate limit, CSRF cookie.
     app.add_middleware(CsrfCookieMiddleware, secret=secret, secure=settings.cookies_secure)
     app.add_middleware(RateLimitMiddleware, limiter=rate_limiter, limit=settings.rate_limit_ip)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -90,7 +90,8 @@ def serve(
     settings = _settings()
     if workers > 1 and not settings.redis_url:
         typer.secho(
-            "warning: several workers without KLUG_REDIS_URL – live updates and rate limits are per worker",
+            "warning: several workers without KLUG_REDIS_URL – "
+            "live updates and rate limits are per worker",
             err=True,
             fg=typer.colors.YELLOW,
         )
@@ -135,7 +136,8 @@ def users_create(
     role: Annotated[
         str,
         typer.Option(
-            help="citizen, editor, caseworker, operator_energy, operator_mobility, operator_safety or admin."
+            help="citizen, editor, caseworker, operator_energy, operator_mobility, "
+            "operator_safety or admin."
         ),
     ],
     password_stdin: Annotated[
@@ -207,7 +209,8 @@ def apikeys_create(
             _fail(str(exc), 2)
         session.commit()
         typer.echo(
-            f"created API key {key.id} '{key.name}' with scopes {key.scopes}; it is shown only now:",
+            f"created API key {key.id} '{key.name}' with scopes {key.scopes}; "
+            "it is shown only now:",
             err=True,
         )
         typer.echo(plain)

@@ -28,7 +28,9 @@ SHELL_PAGES = [
 
 @pytest.mark.parametrize("path", SHELL_PAGES)
 @pytest.mark.parametrize("language", ["de", "en"])
-def test_page_renders_with_landmarks_and_language(client: TestClient, path: str, language: str) -> None:
+def test_page_renders_with_landmarks_and_language(
+    client: TestClient, path: str, language: str
+) -> None:
     url = path if language == "de" else "/en" + path
     response = client.get(url)
     assert response.status_code == 200
@@ -73,7 +75,9 @@ def test_demo_banner_only_while_demo_data_is_present(client: TestClient) -> None
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
-def test_unknown_page_is_a_404_page_in_the_visitors_language(client: TestClient, language: str) -> None:
+def test_unknown_page_is_a_404_page_in_the_visitors_language(
+    client: TestClient, language: str
+) -> None:
     prefix = "" if language == "de" else "/en"
     response = client.get(prefix + "/gibt-es-nicht")
     assert response.status_code == 404

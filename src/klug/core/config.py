@@ -58,6 +58,17 @@ class Settings(BaseSettings):
             raise ValueError("must be an absolute http(s) URL, e.g. https://klug.kaiserslautern.de")
         return value.rstrip("/")
 
+    @field_validator("rate_limit_ip", "rate_limit_account", "rate_limit_login")
+    @classmethod
+    def _rate_limit_is_parseable(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError("must look like '600/minute' or '10/second'") from None
+        return value
+
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
         if self.env != "prod":

@@ -50,8 +50,11 @@ class Event:
 class EventBus(Protocol):
     name: str
     published: int
-    delivered: int
-    dropped: int
+
+    @property
+    def delivered(self) -> int: ...
+    @property
+    def dropped(self) -> int: ...
 
     async def start(self) -> None: ...
     async def stop(self) -> None: ...

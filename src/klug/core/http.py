@@ -170,10 +170,6 @@ class ObservationMiddleware:
             )
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
 class BodySizeLimitMiddleware:
     """Refuse request bodies over ``max_bytes`` with 413, whether announced or streamed."""
 
@@ -200,27 +196,32 @@ class BodySizeLimitMiddleware:
                     return
         received = 0
         response_started = False
+        refused = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _BodyTooLarge
+                    # Answer now; the application then sees a client that went away.
+                    refused = True
+                    if not response_started:
+                        await self._too_large(scope, receive, send)
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal response_started
+            if refused:
+                return  # whatever the application still says after our 413
             if message["type"] == "http.response.start":
                 response_started = True
             await send(message)
 
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLarge:
-            if not response_started:
-                await self._too_large(scope, receive, send)
+        await self.app(scope, counting_receive, guarded_send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(
@@ -342,7 +343,8 @@ async def verify_csrf(request: Request) -> None:
         raise Problem(
             403,
             i18n.gettext(
-                "The form has expired or was not sent from this site. Please reload the page and try again."
+                "The form has expired or was not sent from this site. "
+                "Please reload the page and try again."
             ),
             title=i18n.gettext("Security check failed"),
             type_="/api/problems/csrf",

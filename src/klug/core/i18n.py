@@ -98,7 +98,7 @@ def negotiate(accept_language: str | None) -> Language:
             except ValueError:
                 continue
         if quality > best[0]:
-            best = (quality, primary)  # type: ignore[assignment]
+            best = (quality, primary)
     return best[1]
 
 

@@ -57,9 +57,3 @@ class RateLimiter:
 
     async def reset(self) -> None:
         await self._storage.reset()
-
-
-def validate_limit(limit: str) -> str:
-    """Fail early on a malformed limit such as ``10/minit``."""
-    parse(limit)
-    return limit

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -27,6 +30,25 @@ VENDOR_DIR = PACKAGE_DIR / "web" / "vendor"
 
 ContextProvider = Callable[[Request], Mapping[str, Any]]
 _providers: list[ContextProvider] = []
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    method: str
+    path: str
+    dependencies: tuple[Callable[..., Any], ...]
+
+
+def api_routes(app: FastAPI) -> list[RouteInfo]:
+    """Every method and path of the app's API routes with their top-level dependencies."""
+    found = []
+    for context in iter_route_contexts(app.routes):
+        if not isinstance(context.original_route, APIRoute):
+            continue
+        calls = tuple(d.call for d in context.dependant.dependencies if d.call is not None)
+        for method in sorted((context.methods or set()) - {"HEAD"}):
+            found.append(RouteInfo(method, str(context.path), calls))
+    return found
 
 
 def register_context_provider(provider: ContextProvider) -> None:

@@ -51,8 +51,8 @@ class Principal:
         return self.is_authenticated and Permission.CONSOLE in self.permissions
 
     @property
-    def actor(self) -> Actor | None:
-        return None if self.kind == "anonymous" else Actor(self.kind, self.id)
+    def actor(self) -> Actor:
+        return Actor(self.kind, self.id)
 
     @property
     def label(self) -> str:

@@ -14,10 +14,10 @@ from klug.identity.deps import Principal, account_of, require
 from klug.identity.permissions import Permission
 from klug.identity.schemas import AccountRead
 
-router = APIRouter(prefix="/api/identity", tags=["identity"])
+router = APIRouter(tags=["identity"])
 
 
-@router.get("/me", response_model=AccountRead)
+@router.get("/api/identity/me", response_model=AccountRead)
 def me(
     session: SessionDep, principal: Annotated[Principal, Depends(require(Permission.ACCOUNT_SELF))]
 ) -> AccountRead:
@@ -27,7 +27,7 @@ def me(
         id=account.id,
         email=account.email,
         display_name=account.display_name,
-        role=account.role,  # type: ignore[arg-type]
+        role=account.role,
         language=account.language,
         created_at=account.created_at,
         email_verified_at=account.email_verified_at,
@@ -55,7 +55,7 @@ class AuditEventPage(BaseModel):
     items: list[AuditEventRead]
 
 
-@router.get("/audit", response_model=AuditEventPage)
+@router.get("/api/identity/audit", response_model=AuditEventPage)
 def audit_events(
     session: SessionDep,
     _: Annotated[Principal, Depends(require(Permission.AUDIT_READ))],

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from klug.core import audit
 from klug.core.audit import Actor
 from klug.core.db import utcnow
-from klug.core.i18n import N_, localise_path
+from klug.core.i18n import N_, Language, localise_path
 from klug.core.mail import queue_mail
 from klug.core.security import (
     PASSWORD_MAX_LENGTH,
@@ -154,10 +154,11 @@ def register(*, session: Session, account_in: AccountCreate, base_url: str) -> N
     or not, so that registration cannot be used to find out who has an account."""
     existing = get_by_email(session=session, email=account_in.email)
     if existing is not None:
+        language: Language = "en" if existing.language == "en" else "de"
         subject, body = mails.already_registered(
             existing.language,
-            f"{base_url}{localise_path('/konto/anmelden', 'en' if existing.language == 'en' else 'de')}",
-            f"{base_url}{localise_path('/konto/passwort-vergessen', 'en' if existing.language == 'en' else 'de')}",
+            f"{base_url}{localise_path('/konto/anmelden', language)}",
+            f"{base_url}{localise_path('/konto/passwort-vergessen', language)}",
         )
         queue_mail(session, recipient=existing.email, subject=subject, body=body)
         return
@@ -414,9 +415,14 @@ def search(
 ) -> AccountPage:
     query = select(Account)
     if text:
-        pattern = f"%{text.strip().lower()}%"
+        # Search for what was typed: % and _ are not wildcards here.
+        escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
         query = query.where(
-            or_(Account.email.like(pattern), func.lower(Account.display_name).like(pattern))
+            or_(
+                Account.email.like(pattern, escape="\\"),
+                func.lower(Account.display_name).like(pattern, escape="\\"),
+            )
         )
     if role:
         query = query.where(Account.role == role.value)

@@ -54,7 +54,8 @@ def seed_demo(*, session: Session, secret: bytes) -> list[DemoAccount]:
             notice_in=NoticeCreate(
                 title_de="Demo-Betrieb",
                 title_en="Demo mode",
-                body_de="Diese Installation zeigt eine simulierte Stadt. Alle Messwerte sind erfunden.",
+                body_de="Diese Installation zeigt eine simulierte Stadt. "
+                "Alle Messwerte sind erfunden.",
                 body_en="This installation shows a simulated city. All measurements are made up.",
             ),
             actor=None,

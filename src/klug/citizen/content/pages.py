@@ -77,7 +77,9 @@ def console_notices(request: Request, session: SessionDep, _: CanManage) -> HTML
     """Editors publish and end site notices."""
     notices = content_service.list_recent(session=session)
     return render(
-        request, "content/console_notices.html", {"notices": notices, "errors": {}, "values": {}}
+        request,
+        "content/console_notices.html",
+        {"recent_notices": notices, "errors": {}, "values": {}},
     )
 
 
@@ -92,7 +94,7 @@ def console_create_notice(
         return render(
             request,
             "content/console_notices.html",
-            {"notices": notices, "errors": errors, "values": values},
+            {"recent_notices": notices, "errors": errors, "values": values},
             status_code=400,
         )
     content_service.create(session=session, notice_in=notice_in, actor=principal.actor)

@@ -82,7 +82,7 @@ def change_password(
         return _overview(request, session, principal, errors=errors)
     account_service.set_password(
         session=session, account=account, new_password=form.password, actor=principal.actor
-    )  # type: ignore[arg-type]
+    )
     account_service.revoke_sessions(
         session=session, account=account, keep_session_id=principal.session_id
     )
@@ -142,7 +142,7 @@ def second_factor_disable(
             principal,
             errors={"form": gettext("Staff accounts must keep the second factor.")},
         )
-    form, errors = validate(PasswordConfirmForm, values)
+    form, _errors = validate(PasswordConfirmForm, values)
     if form is None or not verify_password(account.password_hash, form.disable_password):
         return _overview(
             request,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -105,7 +106,7 @@ def invite_account(
                 role=form.role,
                 display_name=form.display_name,
                 actor=principal.actor,
-                base_url=request.app.state.settings.base_url,  # type: ignore[arg-type]
+                base_url=request.app.state.settings.base_url,
                 language=form.language,
                 ip=client_ip(request),
             )
@@ -178,7 +179,7 @@ def change_role(
             role=form.role,
             actor=principal.actor,
             ip=client_ip(request),
-        )  # type: ignore[arg-type]
+        )
     except account_service.AccountError as exc:
         return _detail(request, account, principal, error=gettext(exc.message))
     return _to(f"/console/konten/{account_id}")
@@ -194,7 +195,7 @@ def unlock(
         account=_account(session, account_id),
         actor=principal.actor,
         ip=client_ip(request),
-    )  # type: ignore[arg-type]
+    )
     return _to(f"/console/konten/{account_id}")
 
 
@@ -207,7 +208,7 @@ def reset_second_factor(
         session=session,
         account=_account(session, account_id),
         actor=principal.actor,
-        ip=client_ip(request),  # type: ignore[arg-type]
+        ip=client_ip(request),
     )
     return _to(f"/console/konten/{account_id}")
 
@@ -232,7 +233,7 @@ def set_status(
             account=account,
             disabled=values.get("disabled") == "1",
             actor=principal.actor,
-            ip=client_ip(request),  # type: ignore[arg-type]
+            ip=client_ip(request),
         )
     except account_service.AccountError as exc:
         return _detail(request, account, principal, error=gettext(exc.message))
@@ -245,7 +246,7 @@ def _keys_page(
     *,
     new_key: str | None = None,
     errors: dict[str, str] | None = None,
-    values: dict[str, object] | None = None,
+    values: Mapping[str, object] | None = None,
 ) -> HTMLResponse:
     return render(
         request,
@@ -284,7 +285,7 @@ def create_api_key(
                 session=session,
                 name=parsed.name,
                 scopes=",".join(parsed.scopes),
-                actor=principal.actor,  # type: ignore[arg-type]
+                actor=principal.actor,
                 ip=client_ip(request),
             )
         except ValueError:
@@ -302,7 +303,7 @@ def revoke_api_key(
     key = session.get(ApiKey, key_id)
     if key is None:
         raise NotFound
-    apikeys.revoke(session=session, key=key, actor=principal.actor, ip=client_ip(request))  # type: ignore[arg-type]
+    apikeys.revoke(session=session, key=key, actor=principal.actor, ip=client_ip(request))
     return _to("/console/api-schluessel")
 
 

@@ -316,10 +316,8 @@ def registration_submit(
     """Register and send the confirmation e-mail."""
     form, errors = validate(RegistrationForm, values)
     if form is not None:
-        errors = {
-            "password": gettext(p)
-            for p in account_service.password_problems(form.password, email=form.email)
-        }
+        problems = account_service.password_problems(form.password, email=form.email)
+        errors = {"password": gettext(problems[0])} if problems else {}
     shown = {k: v for k, v in values.items() if "password" not in k}
     if form is None or errors:
         return render(

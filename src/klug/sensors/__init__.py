@@ -1,0 +1,1 @@
+"""Sensor data backbone: OGC SensorThings API, MQTT ingestion, live push."""
