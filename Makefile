@@ -69,7 +69,7 @@ lock: $(BIN)/python
 
 messages: $(DEV_STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o var/messages.pot .
-	$(BIN)/pybabel update -i var/messages.pot -d src/klug/locale -D messages --no-fuzzy-matching
+	$(BIN)/pybabel update -i var/messages.pot -d src/klug/locale -D messages --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR_DIR) .mypy_cache .ruff_cache .pytest_cache

@@ -115,6 +115,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
         dependencies=[Depends(verify_csrf)],
+        # Metrics come from our own Prometheus middleware; FastAPI's built-in
+        # OpenTelemetry instrumentation would cost time on every request for no reader.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.settings = settings
     app.state.secret = secret
@@ -135,6 +138,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "/static/vendor", StaticAssets(directory=web.VENDOR_DIR, check_dir=False), name="vendor"
     )
     app.mount("/static", StaticAssets(directory=web.STATIC_DIR), name="static")
+    # Last of all, so that it only catches what nothing else serves.
+    app.add_api_route(
+        "/{unknown_path:path}", shell_pages.unknown_page, methods=["GET"], include_in_schema=False
+    )
     install_error_handlers(app)
     _check_route_access(app)
 

@@ -105,17 +105,20 @@ def test_a_used_code_cannot_be_replayed(
     client: TestClient, make_account: Callable[..., KnownAccount]
 ) -> None:
     editor = make_account(Role.EDITOR)
-    log_in(client, editor)
     code = editor.code()
-    client.cookies.clear()
-    post_form(
-        client,
-        "/konto/anmelden",
-        {"email": editor.email, "password": editor.password},
-        follow_redirects=False,
-    )
-    replay = post_form(client, "/konto/zwei-faktor", {"code": code})
-    assert replay.status_code == 401, "the same code must not log in twice"
+    for attempt in ("first", "replay"):
+        client.cookies.clear()
+        post_form(
+            client,
+            "/konto/anmelden",
+            {"email": editor.email, "password": editor.password},
+            follow_redirects=False,
+        )
+        response = post_form(client, "/konto/zwei-faktor", {"code": code}, follow_redirects=False)
+        if attempt == "first":
+            assert response.status_code == 303
+        else:
+            assert response.status_code == 401, "the same code must not log in twice"
 
 
 def test_staff_without_second_factor_must_enrol_before_anything_else(

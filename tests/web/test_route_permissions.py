@@ -44,6 +44,7 @@ PUBLIC = {
     ("POST", "/konto/passwort-neu"),
     ("GET", "/konto/entsperren"),
     ("POST", "/konto/entsperren"),
+    ("GET", "/{unknown_path:path}"),
 }
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from fastapi.testclient import TestClient
 
 from klug.core.db import DEMO_FLAG, write_flag
-from tests.conftest import soup
+from klug.identity.permissions import Role
+from tests.conftest import KnownAccount, soup
 
 SHELL_PAGES = [
     "/",
@@ -85,3 +88,12 @@ def test_unknown_page_is_a_404_page_in_the_visitors_language(
     assert page.html["lang"] == language
     title = page.find("h1").get_text(strip=True)
     assert title == ("Seite nicht gefunden" if language == "de" else "Page not found")
+
+
+def test_the_404_page_knows_who_is_logged_in(
+    client: TestClient, logged_in: Callable[..., KnownAccount]
+) -> None:
+    logged_in(Role.CITIZEN)
+    page = soup(client.get("/gibt-es-nicht"))
+    assert page.find("form", attrs={"action": "/konto/abmelden"}) is not None
+    assert page.find("a", attrs={"href": "/konto/anmelden"}) is None

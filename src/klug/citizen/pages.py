@@ -14,6 +14,6 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/buergerservice", response_class=HTMLResponse)
-def citizen_home(request: Request, _: Annotated[Principal, Depends(public)]) -> HTMLResponse:
+async def citizen_home(request: Request, _: Annotated[Principal, Depends(public)]) -> HTMLResponse:
     """Citizen services: information, online applications, reports."""
     return render(request, "citizen/index.html")

@@ -7,7 +7,7 @@ migration and every test runs on both.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +16,7 @@ from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event,
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
+from starlette.concurrency import run_in_threadpool
 
 # Stable constraint names, so alembic can alter constraints on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -122,20 +123,37 @@ def make_session_factory(engine: Engine, **info: Any) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True, info=info)
 
 
-def get_session(request: Request) -> Iterator[Session]:
+def _finish(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session and one transaction per request, committed before the response.
 
     Services only ``flush()``; the commit happens here, after the route returned and
     before the response is sent, so a failed commit is an error response, not a lie.
+    A request that never touched the database costs no thread hand-off and no I/O.
     """
     factory: sessionmaker[Session] = request.app.state.session_factory
-    with factory() as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    session = factory()
+    try:
+        yield session
+    except BaseException:
+        if session.in_transaction():
+            await run_in_threadpool(_finish, session, commit=False)
+        else:
+            session.close()
+        raise
+    if session.in_transaction():
+        await run_in_threadpool(_finish, session, commit=True)
+    else:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

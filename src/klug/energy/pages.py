@@ -14,6 +14,6 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/energie", response_class=HTMLResponse)
-def energy_home(request: Request, _: Annotated[Principal, Depends(public)]) -> HTMLResponse:
+async def energy_home(request: Request, _: Annotated[Principal, Depends(public)]) -> HTMLResponse:
     """The energy programme: renewable share, the city's solar plants."""
     return render(request, "energy/index.html")

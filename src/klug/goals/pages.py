@@ -14,6 +14,6 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/ziele", response_class=HTMLResponse)
-def goals_home(request: Request, _: Annotated[Principal, Depends(public)]) -> HTMLResponse:
+async def goals_home(request: Request, _: Annotated[Principal, Depends(public)]) -> HTMLResponse:
     """The goals of the smart-city initiative and their progress."""
     return render(request, "goals/index.html")

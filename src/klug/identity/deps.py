@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from klug.core.audit import Actor
@@ -77,33 +79,44 @@ def _policy(request: Request) -> SessionPolicy:
     return request.app.state.session_policy  # type: ignore[no-any-return]
 
 
-def resolve_principal(request: Request, session: SessionDep) -> Principal:
-    """Authenticate once per request: API key header first, then the session cookie."""
+async def resolve_principal(request: Request) -> Principal:
+    """Authenticate once per request: API key header first, then the session cookie.
+
+    Anonymous requests (no key, no cookie) never touch the database.
+    """
     cached = getattr(request.state, "principal", None)
     if isinstance(cached, Principal):
         return cached
-    principal = ANONYMOUS
     presented = _presented_api_key(request)
-    if presented is not None:
-        key = apikeys.authenticate(session=session, presented=presented)
-        if key is None:
-            raise Problem(
-                401,
-                gettext("The API key is invalid, expired or revoked."),
-                headers={"WWW-Authenticate": 'Bearer realm="klug", error="invalid_token"'},
-            )
-        principal = Principal(
-            kind="apikey", id=key.id, permissions=apikeys.scopes_of(key), display_name=key.name
-        )
+    token = request.cookies.get(SESSION_COOKIE)
+    if presented is None and not token:
+        principal = ANONYMOUS
     else:
-        token = request.cookies.get(SESSION_COOKIE)
-        login_session = (
-            login.resolve(session=session, token=token, policy=_policy(request)) if token else None
-        )
-        if login_session is not None:
-            principal = _account_principal(login_session)
+        principal = await run_in_threadpool(_authenticate, request, presented, token)
     request.state.principal = principal
     return principal
+
+
+def _authenticate(request: Request, presented: str | None, token: str | None) -> Principal:
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    with factory() as session:
+        if presented is not None:
+            key = apikeys.authenticate(session=session, presented=presented)
+            session.commit()
+            if key is None:
+                raise Problem(
+                    401,
+                    gettext("The API key is invalid, expired or revoked."),
+                    headers={"WWW-Authenticate": 'Bearer realm="klug", error="invalid_token"'},
+                )
+            return Principal(
+                kind="apikey", id=key.id, permissions=apikeys.scopes_of(key), display_name=key.name
+            )
+        assert token is not None
+        login_session = login.resolve(session=session, token=token, policy=_policy(request))
+        principal = _account_principal(login_session) if login_session is not None else ANONYMOUS
+        session.commit()
+        return principal
 
 
 def _account_principal(login_session: LoginSession) -> Principal:

@@ -14,6 +14,6 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/mobilitaet", response_class=HTMLResponse)
-def mobility_home(request: Request, _: Annotated[Principal, Depends(public)]) -> HTMLResponse:
+async def mobility_home(request: Request, _: Annotated[Principal, Depends(public)]) -> HTMLResponse:
     """The mobility programme: public transport, parking, traffic."""
     return render(request, "mobility/index.html")

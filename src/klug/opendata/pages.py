@@ -14,6 +14,6 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/opendata", response_class=HTMLResponse)
-def opendata_home(request: Request, _: Annotated[Principal, Depends(public)]) -> HTMLResponse:
+async def opendata_home(request: Request, _: Annotated[Principal, Depends(public)]) -> HTMLResponse:
     """The open data catalogue of the city."""
     return render(request, "opendata/index.html")

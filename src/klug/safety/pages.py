@@ -14,6 +14,6 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/sicherheit", response_class=HTMLResponse)
-def safety_home(request: Request, _: Annotated[Principal, Depends(public)]) -> HTMLResponse:
+async def safety_home(request: Request, _: Annotated[Principal, Depends(public)]) -> HTMLResponse:
     """The safety programme: public warnings and lawful monitoring."""
     return render(request, "safety/index.html")

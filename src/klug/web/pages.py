@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from klug.core.cache import app_cell
 from klug.core.db import DEMO_FLAG, read_flag
+from klug.core.errors import NotFound
 from klug.core.i18n import N_, current_language
 from klug.core.web import render
 from klug.identity.deps import Principal, public, require
@@ -76,13 +77,13 @@ def shell_context(request: Request) -> Mapping[str, Any]:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, _: Annotated[Principal, Depends(public)]) -> HTMLResponse:
+async def home(request: Request, _: Annotated[Principal, Depends(public)]) -> HTMLResponse:
     """The portal's front page."""
     return render(request, "home.html")
 
 
 def _content_page(name: str) -> Any:
-    def page(request: Request, _: Annotated[Principal, Depends(public)]) -> HTMLResponse:
+    async def page(request: Request, _: Annotated[Principal, Depends(public)]) -> HTMLResponse:
         return render(request, f"legal/{name}.{current_language()}.html")
 
     page.__name__ = name.replace("-", "_")
@@ -95,8 +96,13 @@ for _slug in ("impressum", "datenschutz", "leichte-sprache"):
     )
 
 
+async def unknown_page(request: Request, _: Annotated[Principal, Depends(public)]) -> HTMLResponse:
+    """Any other GET path: the 404 page, with the visitor's login known (header, language)."""
+    raise NotFound
+
+
 @router.get("/console/", response_class=HTMLResponse)
-def console_home(
+async def console_home(
     request: Request, principal: Annotated[Principal, Depends(require(Permission.CONSOLE))]
 ) -> HTMLResponse:
     """The operator console's start page: the sections this account may use."""

@@ -10,12 +10,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from klug.citizen.content import service as content_service
-from klug.citizen.content.schemas import FeedbackCreate, NoticeCreate, NoticeRead
+from klug.citizen.content.schemas import FeedbackCreate, NoticeCreate
 from klug.core.cache import app_cell
 from klug.core.db import SessionDep
 from klug.core.errors import NotFound
 from klug.core.forms import FormValues, validate
-from klug.core.i18n import current_language, localise_path
+from klug.core.i18n import LANGUAGES, current_language, localise_path
 from klug.core.web import render
 from klug.identity.deps import Principal, public, require
 from klug.identity.permissions import Permission
@@ -30,20 +30,20 @@ CanReadFeedback = Annotated[Principal, Depends(require(Permission.FEEDBACK_READ)
 def notice_context(request: Request) -> Mapping[str, Any]:
     """The current notices for the layout of every page (cached for 5 s per process)."""
 
-    def load() -> list[dict[str, Any]]:
+    def load() -> dict[str, list[content_service.ShownNotice]]:
         with request.app.state.session_factory() as session:
-            return [
-                NoticeRead.model_validate(n).model_dump()
-                for n in content_service.list_current(session=session)
-            ]
+            current = content_service.list_current(session=session)
+            return {
+                language: [content_service.in_language(n, language) for n in current]
+                for language in LANGUAGES
+            }
 
-    current: list[dict[str, Any]] = app_cell(request.app.state.cells, "notices", 5.0).get(load)  # type: ignore[assignment]
-    language = current_language()
-    return {"notices": [content_service.in_language(NoticeRead(**n), language) for n in current]}
+    by_language = app_cell(request.app.state.cells, "notices", 5.0).get(load)
+    return {"notices": by_language[current_language()]}  # type: ignore[index]
 
 
 @router.get("/barrierefreiheit", response_class=HTMLResponse)
-def accessibility_statement(request: Request, _: Anyone) -> HTMLResponse:
+async def accessibility_statement(request: Request, _: Anyone) -> HTMLResponse:
     """The accessibility statement (BITV 2.0) with its feedback form."""
     sent = request.query_params.get("gesendet") == "1"
     return render(request, "content/accessibility.html", {"errors": {}, "values": {}, "sent": sent})

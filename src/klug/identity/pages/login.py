@@ -126,7 +126,7 @@ def _pending_step(principal: Principal) -> str | None:
 
 
 @router.get("/konto/anmelden", response_class=HTMLResponse)
-def login_form(request: Request, principal: Anyone) -> Response:
+async def login_form(request: Request, principal: Anyone) -> Response:
     """The login form."""
     step = _pending_step(principal)
     next_path = _safe_next(request.query_params.get("next"))
@@ -181,7 +181,7 @@ def login_submit(request: Request, session: SessionDep, values: FormValues, _: A
 
 
 @router.get("/konto/zwei-faktor", response_class=HTMLResponse)
-def second_factor_form(request: Request, _: EnteringCode) -> HTMLResponse:
+async def second_factor_form(request: Request, _: EnteringCode) -> HTMLResponse:
     """Ask for the code of the authenticator app."""
     next_path = _safe_next(request.query_params.get("next"))
     return render(
@@ -302,7 +302,7 @@ def logout(request: Request, session: SessionDep, _: Anyone) -> RedirectResponse
 
 
 @router.get("/konto/registrieren", response_class=HTMLResponse)
-def registration_form(request: Request, _: Anyone) -> HTMLResponse:
+async def registration_form(request: Request, _: Anyone) -> HTMLResponse:
     """Create a citizen account."""
     return render(request, "identity/register.html", {"errors": {}, "values": {}, "done": False})
 
@@ -375,7 +375,7 @@ def confirm_email_submit(
 
 
 @router.get("/konto/passwort-vergessen", response_class=HTMLResponse)
-def forgot_password_form(request: Request, _: Anyone) -> HTMLResponse:
+async def forgot_password_form(request: Request, _: Anyone) -> HTMLResponse:
     """Ask for a password reset link."""
     return render(request, "identity/forgot.html", {"errors": {}, "values": {}, "done": False})
 

@@ -34,3 +34,11 @@
     try { render(JSON.parse(event.data).notices || []); } catch (ignored) { /* keep what is shown */ }
   });
 })();
+
+// After a form was sent back with errors, take keyboard and screen-reader users to the
+// summary of what to correct (its links lead to the fields).
+(function () {
+  "use strict";
+  var summary = document.getElementById("error-summary");
+  if (summary) { summary.focus(); }
+})();
