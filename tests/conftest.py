@@ -53,6 +53,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# Every page of the web shell that anyone may open (the programme pages, legal pages,
+# account forms); browser and server tests check them in both languages.
+SHELL_PAGES = [
+    "/",
+    "/energie",
+    "/mobilitaet",
+    "/sicherheit",
+    "/buergerservice",
+    "/opendata",
+    "/ziele",
+    "/impressum",
+    "/datenschutz",
+    "/barrierefreiheit",
+    "/leichte-sprache",
+    "/konto/anmelden",
+    "/konto/registrieren",
+    "/konto/passwort-vergessen",
+]
+
 # --- databases --------------------------------------------------------------------
 
 BACKEND = os.environ.get("KLUG_TEST_DATABASE", "sqlite")

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Page
 
+from tests.conftest import SHELL_PAGES
 from tests.e2e.conftest import (
     DemoSite,
     assert_no_axe_violations,
@@ -26,23 +27,7 @@ pytestmark = pytest.mark.e2e
 
 LANGUAGES = {"de": "", "en": "/en"}
 
-PUBLIC_PAGES = [
-    "/",
-    "/energie",
-    "/mobilitaet",
-    "/sicherheit",
-    "/buergerservice",
-    "/opendata",
-    "/ziele",
-    "/impressum",
-    "/datenschutz",
-    "/barrierefreiheit",
-    "/leichte-sprache",
-    "/konto/anmelden",
-    "/konto/registrieren",
-    "/konto/passwort-vergessen",
-    "/gibt-es-nicht",
-]
+PUBLIC_PAGES = [*SHELL_PAGES, "/gibt-es-nicht"]
 NOT_FOUND = {"/gibt-es-nicht"}
 # A logged-in visitor who opens the login form is sent on to where a login would lead.
 LOGGED_IN_REDIRECTS = {"/konto/anmelden": "/console/"}

@@ -192,3 +192,14 @@ def test_rate_limit_per_account(
     statuses = [client.get("/konto/").status_code for _ in range(6)]
     assert 429 in statuses
     assert statuses.index(429) <= 4
+
+
+def test_personal_pages_are_never_stored_by_caches(
+    client: TestClient, logged_in: Callable[..., KnownAccount]
+) -> None:
+    assert client.get("/").headers["cache-control"] == "no-cache"
+    logged_in(Role.CITIZEN)
+    assert client.get("/konto/").headers["cache-control"] == "private, no-store"
+    assert client.get("/").headers["cache-control"] == "private, no-store"
+    assert client.get("/api/identity/me").headers["cache-control"] == "private, no-store"
+    assert "immutable" in client.get("/static/css/klug.css?v=1").headers["cache-control"]

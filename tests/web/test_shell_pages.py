@@ -9,24 +9,7 @@ from fastapi.testclient import TestClient
 
 from klug.core.db import DEMO_FLAG, write_flag
 from klug.identity.permissions import Role
-from tests.conftest import KnownAccount, soup
-
-SHELL_PAGES = [
-    "/",
-    "/energie",
-    "/mobilitaet",
-    "/sicherheit",
-    "/buergerservice",
-    "/opendata",
-    "/ziele",
-    "/impressum",
-    "/datenschutz",
-    "/barrierefreiheit",
-    "/leichte-sprache",
-    "/konto/anmelden",
-    "/konto/registrieren",
-    "/konto/passwort-vergessen",
-]
+from tests.conftest import SHELL_PAGES, KnownAccount, soup
 
 
 @pytest.mark.parametrize("path", SHELL_PAGES)

@@ -112,6 +112,13 @@ class SecurityHeadersMiddleware:
                     headers.setdefault(
                         "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
                     )
+                if "cache-control" not in headers and headers.get("content-type", "").startswith(
+                    ("text/html", "application/json", "application/problem+json")
+                ):
+                    # Answers for a logged-in person must not land in any shared cache.
+                    principal = scope.get("state", {}).get("principal")
+                    personal = getattr(principal, "kind", "anonymous") != "anonymous"
+                    headers["Cache-Control"] = "private, no-store" if personal else "no-cache"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -26,6 +26,9 @@ def configure_logging(*, level: str, json_lines: bool) -> None:
     # uvicorn's own access log prints query strings, which can carry one-time tokens;
     # klug.access logs the path only.
     logging.getLogger("uvicorn.access").disabled = True
+    # HTTP clients log full URLs at INFO; remote feeds may carry keys in their queries.
+    for name in ("httpx", "httpx2", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
