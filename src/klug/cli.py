@@ -122,7 +122,7 @@ def demo(
         session.commit()
     typer.secho("\nklug demo – accounts (valid until the next `klug demo`):", bold=True)
     for item in accounts:
-        typer.echo(f"  {item.role:<18} {item.email:<38} password: {item.password}")
+        typer.echo(f"  {item.role:<18} {item.email:<41} password: {item.password}")
         if item.totp_secret:
             typer.echo(f"  {'':<18} TOTP secret: {item.totp_secret}")
     typer.echo(f"\nPortal: http://{host}:{port}/   English: http://{host}:{port}/en/\n")
