@@ -276,3 +276,16 @@ def test_english_login_stays_in_english(
     )
     assert response.headers["location"] == "/en/konto/"
     assert soup(client.get("/en/konto/")).html["lang"] == "en"
+
+
+def test_login_gives_the_browser_a_new_csrf_cookie(
+    client: TestClient, make_account: Callable[..., KnownAccount]
+) -> None:
+    citizen = make_account(Role.CITIZEN)
+    client.get("/konto/anmelden")
+    before = client.cookies.get("klug_csrf")
+    log_in(client, citizen)
+    after = client.cookies.get("klug_csrf")
+    assert before and after and before != after
+    token = csrf_token(client, "/konto/")
+    assert post_form(client, "/konto/andere-sitzungen-beenden", {"csrf_token": token}).status_code == 200

@@ -23,7 +23,9 @@ from starlette.responses import Response
 from klug.core.audit import Actor
 from klug.core.db import SessionDep
 from klug.core.errors import Forbidden, LoginRequired, Problem
+from klug.core.http import CSRF_COOKIE
 from klug.core.i18n import gettext
+from klug.core.security import new_token
 from klug.identity import apikeys, login
 from klug.identity import service as account_service
 from klug.identity.login import SessionPolicy, Stage
@@ -200,14 +202,20 @@ def current_login_session(session: SessionDep, principal: Principal) -> LoginSes
 def set_session_cookie(
     request: Request, response: Response, token: str, *, max_age_s: int | None
 ) -> None:
+    """Set the login cookie, and a fresh CSRF cookie with it: a form token planted
+    before the login (e.g. through a sibling subdomain) must not outlive it."""
+    secure = request.app.state.settings.cookies_secure
     response.set_cookie(
         SESSION_COOKIE,
         token,
         max_age=max_age_s,
         httponly=True,
         samesite="lax",
-        secure=request.app.state.settings.cookies_secure,
+        secure=secure,
         path="/",
+    )
+    response.set_cookie(
+        CSRF_COOKIE, new_token(24), httponly=True, samesite="lax", secure=secure, path="/"
     )
 
 

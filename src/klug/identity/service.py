@@ -154,6 +154,9 @@ def register(*, session: Session, account_in: AccountCreate, base_url: str) -> N
     or not, so that registration cannot be used to find out who has an account."""
     existing = get_by_email(session=session, email=account_in.email)
     if existing is not None:
+        # The new-account path hashes a password; so does this one, so that the answer
+        # takes as long whether or not the address already has an account.
+        hash_password(account_in.password)
         language: Language = "en" if existing.language == "en" else "de"
         subject, body = mails.already_registered(
             existing.language,
