@@ -8,7 +8,8 @@ from sqlalchemy import Connection
 import klug.citizen.content.models
 import klug.core.audit
 import klug.core.mail
-import klug.identity.models  # noqa: F401 - registers the tables on Base.metadata
+import klug.identity.models
+import klug.sensors.models  # noqa: F401 - registers the tables on Base.metadata
 from klug.core.config import load_settings
 from klug.core.db import Base, create_db_engine
 

@@ -42,6 +42,8 @@ from klug.identity.login import SessionPolicy
 from klug.mobility import pages as mobility_pages
 from klug.opendata import pages as opendata_pages
 from klug.safety import pages as safety_pages
+from klug.sensors import router as sensors_router
+from klug.sensors import sqlfunctions  # noqa: F401 - SQLite gets the geospatial functions
 from klug.web import ops
 from klug.web import pages as shell_pages
 
@@ -50,6 +52,7 @@ ROUTERS = [
     shell_pages.router,
     identity_pages.router,
     identity_router.router,
+    sensors_router.router,
     content_pages.router,
     content_router.router,
     energy_pages.router,

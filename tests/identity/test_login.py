@@ -288,4 +288,7 @@ def test_login_gives_the_browser_a_new_csrf_cookie(
     after = client.cookies.get("klug_csrf")
     assert before and after and before != after
     token = csrf_token(client, "/konto/")
-    assert post_form(client, "/konto/andere-sitzungen-beenden", {"csrf_token": token}).status_code == 200
+    assert (
+        post_form(client, "/konto/andere-sitzungen-beenden", {"csrf_token": token}).status_code
+        == 200
+    )

@@ -45,6 +45,9 @@ PUBLIC = {
     ("GET", "/konto/entsperren"),
     ("POST", "/konto/entsperren"),
     ("GET", "/{unknown_path:path}"),
+    ("GET", "/sta/v1.1"),
+    ("GET", "/sta/v1.1/"),
+    ("GET", "/sta/v1.1/{resource:path}"),
 }
 
 
@@ -83,7 +86,7 @@ def test_anonymous_requests_cannot_reach_any_protected_route(client: TestClient)
             data={"csrf_token": token} if method != "GET" else None,
             follow_redirects=False,
         )
-        if url.startswith(("/api/", "/metrics")):
+        if url.startswith(("/api/", "/metrics", "/sta/")):
             assert response.status_code == 401, f"{method} {url} answered {response.status_code}"
             assert response.headers["content-type"].startswith("application/problem+json")
         else:

@@ -7,7 +7,7 @@ migration and every test runs on both.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -93,7 +93,18 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+# SQL functions that domains add to SQLite (PostgreSQL has them built in or from
+# extensions): name → (number of arguments, implementation).
+SQLITE_FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {}
+
+
+def register_sqlite_function(name: str, arguments: int, implementation: Callable[..., Any]) -> None:
+    SQLITE_FUNCTIONS[name] = (arguments, implementation)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    for name, (arguments, implementation) in SQLITE_FUNCTIONS.items():
+        dbapi_connection.create_function(name, arguments, implementation, deterministic=True)
     cursor = dbapi_connection.cursor()
     # WAL lets readers proceed during a write; foreign keys are off by default in SQLite.
     cursor.execute("PRAGMA journal_mode=WAL")

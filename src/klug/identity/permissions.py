@@ -43,17 +43,20 @@ class Permission(StrEnum):
     NOTICES_MANAGE = "notices.manage"
     FEEDBACK_READ = "feedback.read"
     METRICS_READ = "metrics.read"
+    SENSORS_READ = "sensors.read"
+    SENSORS_WRITE = "sensors.write"
 
 
-_STAFF_BASE = {Permission.ACCOUNT_SELF, Permission.CONSOLE}
+_STAFF_BASE = {Permission.ACCOUNT_SELF, Permission.CONSOLE, Permission.SENSORS_READ}
+_OPERATOR = _STAFF_BASE | {Permission.SENSORS_WRITE}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset({Permission.ACCOUNT_SELF}),
     Role.EDITOR: frozenset(_STAFF_BASE | {Permission.NOTICES_MANAGE, Permission.FEEDBACK_READ}),
     Role.CASEWORKER: frozenset(_STAFF_BASE),
-    Role.OPERATOR_ENERGY: frozenset(_STAFF_BASE),
-    Role.OPERATOR_MOBILITY: frozenset(_STAFF_BASE),
-    Role.OPERATOR_SAFETY: frozenset(_STAFF_BASE),
+    Role.OPERATOR_ENERGY: frozenset(_OPERATOR),
+    Role.OPERATOR_MOBILITY: frozenset(_OPERATOR),
+    Role.OPERATOR_SAFETY: frozenset(_OPERATOR),
     Role.ADMIN: frozenset(
         _STAFF_BASE
         | {
@@ -63,6 +66,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.NOTICES_MANAGE,
             Permission.FEEDBACK_READ,
             Permission.METRICS_READ,
+            Permission.SENSORS_WRITE,
         }
     ),
 }
@@ -70,7 +74,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 # What a machine may be allowed to do with an API key. Account management and
 # the console stay with people, who log in with a second factor.
 API_SCOPES: frozenset[Permission] = frozenset(
-    {Permission.NOTICES_MANAGE, Permission.METRICS_READ, Permission.AUDIT_READ}
+    {
+        Permission.NOTICES_MANAGE,
+        Permission.METRICS_READ,
+        Permission.AUDIT_READ,
+        Permission.SENSORS_READ,
+        Permission.SENSORS_WRITE,
+    }
 )
 
 
@@ -80,6 +90,7 @@ def parse_scopes(text: str) -> frozenset[Permission]:
     for raw in text.replace(" ", "").split(","):
         if not raw:
             continue
+        raw = raw.replace(":", ".")  # "sensors:write" as the SensorThings issue spells it
         try:
             scope = Permission(raw)
         except ValueError:

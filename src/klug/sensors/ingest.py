@@ -1,0 +1,565 @@
+"""Storing Observations in bulk: one path for HTTP, CreateObservations and MQTT.
+
+A batch is inserted with ``ON CONFLICT DO NOTHING``: an Observation that is already
+stored (same stream, phenomenonTime and result) is recognised, not stored twice – that
+is what makes MQTT redeliveries harmless. The same transaction keeps each stream's
+summary (count, latest value, time range) and its 1 min / 1 h / 1 d aggregates current.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    Integer,
+    Text,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from klug.core.events import publish_after_commit
+from klug.sensors import models as m
+from klug.sensors import timeutil
+from klug.sensors.entities import OBSERVATION
+from klug.sensors.values import EntityError, column_values, result_digest
+
+OBSERVATIONS_TOPIC = "sensors.observations"
+_FIELDS = ("phenomenonTime", "resultTime", "result", "resultQuality", "validTime", "parameters")
+
+
+@dataclass
+class NewObservation:
+    datastream_id: int | None
+    multi_datastream_id: int | None
+    phenomenon_time_start: int
+    phenomenon_time_end: int | None = None
+    result_time: int | None = None
+    result_number: float | None = None
+    result_json: str | None = None
+    result_quality: Any = None
+    valid_time_start: int | None = None
+    valid_time_end: int | None = None
+    parameters: Any = None
+    feature_of_interest_id: int | None = None
+    result_raw: Any = None
+
+    @property
+    def key(self) -> tuple[int | None, int | None, int, int]:
+        return (
+            self.datastream_id,
+            self.multi_datastream_id,
+            self.phenomenon_time_start,
+            self.digest,
+        )
+
+    @property
+    def digest(self) -> int:
+        return result_digest(self.result_number, self.result_json)
+
+
+@dataclass
+class Stored:
+    id: int
+    created: bool
+    item: NewObservation
+
+
+def observation_from_json(
+    body: dict[str, Any],
+    *,
+    datastream_id: int | None = None,
+    multi_datastream_id: int | None = None,
+    feature_of_interest_id: int | None = None,
+    now: int,
+) -> NewObservation:
+    """Check an Observation body (without nested entities) and convert it."""
+    if not isinstance(body, dict):
+        raise EntityError("an Observation must be a JSON object")
+    if "result" not in body:
+        raise EntityError("'result' is required")
+    values: dict[str, Any] = {}
+    for name in _FIELDS:
+        if name in body:
+            values.update(column_values(OBSERVATION.props[name], body[name], OBSERVATION))
+    if values.get("phenomenon_time_start") is None:
+        # §8.2.6: the server sets phenomenonTime to the time of arrival when absent.
+        values["phenomenon_time_start"] = now
+        values["phenomenon_time_end"] = None
+    if datastream_id is None and multi_datastream_id is None:
+        raise EntityError("an Observation belongs to a Datastream or a MultiDatastream")
+    if datastream_id is not None and multi_datastream_id is not None:
+        raise EntityError("an Observation belongs to a Datastream or a MultiDatastream, not both")
+    return NewObservation(
+        datastream_id=datastream_id,
+        multi_datastream_id=multi_datastream_id,
+        feature_of_interest_id=feature_of_interest_id,
+        result_raw=body["result"],
+        **values,
+    )
+
+
+def from_components(
+    components: list[str],
+    row: list[Any],
+    *,
+    datastream_id: int | None,
+    multi_datastream_id: int | None,
+    now: int,
+) -> NewObservation:
+    """One row of a CreateObservations dataArray."""
+    if len(row) != len(components):
+        raise EntityError(f"a dataArray row has {len(row)} values for {len(components)} components")
+    body: dict[str, Any] = {}
+    foi: int | None = None
+    for name, value in zip(components, row, strict=True):
+        if name in ("FeatureOfInterest/id", "FeatureOfInterest/@iot.id"):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise EntityError("FeatureOfInterest/id must be a whole number")
+            foi = value
+        elif name in _FIELDS:
+            body[name] = value
+        else:
+            raise EntityError(f"unknown dataArray component {name!r}")
+    return observation_from_json(
+        body,
+        datastream_id=datastream_id,
+        multi_datastream_id=multi_datastream_id,
+        feature_of_interest_id=foi,
+        now=now,
+    )
+
+
+# -- streams and features of interest --------------------------------------------------
+
+
+@dataclass
+class _Stream:
+    thing_id: int
+    width: int | None  # number of results a MultiDatastream observation carries
+
+
+def _streams(
+    session: Session, items: list[NewObservation]
+) -> tuple[dict[int, _Stream], dict[int, _Stream]]:
+    ds_ids = sorted({i.datastream_id for i in items if i.datastream_id is not None})
+    mds_ids = sorted({i.multi_datastream_id for i in items if i.multi_datastream_id is not None})
+    datastreams: dict[int, _Stream] = {}
+    multi: dict[int, _Stream] = {}
+    if ds_ids:
+        query = select(m.datastream.c.id, m.datastream.c.thing_id).where(
+            m.datastream.c.id.in_(bindparam("ids", expanding=True))
+        )
+        datastreams = {
+            row.id: _Stream(row.thing_id, None) for row in session.execute(query, {"ids": ds_ids})
+        }
+        missing = set(ds_ids) - set(datastreams)
+        if missing:
+            raise EntityError(f"Datastream({min(missing)}) does not exist")
+    if mds_ids:
+        query = select(
+            m.multi_datastream.c.id,
+            m.multi_datastream.c.thing_id,
+            m.multi_datastream.c.unit_of_measurements,
+        ).where(m.multi_datastream.c.id.in_(bindparam("ids", expanding=True)))
+        multi = {
+            row.id: _Stream(row.thing_id, len(row.unit_of_measurements))
+            for row in session.execute(query, {"ids": mds_ids})
+        }
+        missing = set(mds_ids) - set(multi)
+        if missing:
+            raise EntityError(f"MultiDatastream({min(missing)}) does not exist")
+    return datastreams, multi
+
+
+def feature_for_thing(session: Session, thing_id: int) -> int:
+    """The FeatureOfInterest generated from the Thing's current Location (§8.2.7)."""
+    location = (
+        session.execute(
+            select(m.location)
+            .join(m.thing_location, m.thing_location.c.location_id == m.location.c.id)
+            .where(m.thing_location.c.thing_id == thing_id)
+            .order_by(m.location.c.id.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    if location is None:
+        raise EntityError(
+            "the Observation has no FeatureOfInterest, "
+            "and its Thing has no Location to derive one from"
+        )
+    existing = session.execute(
+        select(m.feature_of_interest.c.id).where(
+            m.feature_of_interest.c.generated_from_location_id == location["id"]
+        )
+    ).scalar()
+    if existing is not None:
+        return int(existing)
+    created = session.execute(
+        m.feature_of_interest.insert()
+        .values(
+            name=location["name"],
+            description=location["description"],
+            encoding_type=location["encoding_type"],
+            feature=location["location"],
+            generated_from_location_id=location["id"],
+        )
+        .returning(m.feature_of_interest.c.id)
+    ).scalar_one()
+    return int(created)
+
+
+def _check_features(session: Session, ids: set[int]) -> None:
+    if not ids:
+        return
+    found = set(
+        session.execute(
+            select(m.feature_of_interest.c.id).where(
+                m.feature_of_interest.c.id.in_(bindparam("ids", expanding=True))
+            ),
+            {"ids": sorted(ids)},
+        ).scalars()
+    )
+    missing = ids - found
+    if missing:
+        raise EntityError(f"FeatureOfInterest({min(missing)}) does not exist")
+
+
+# -- storing ----------------------------------------------------------------------------
+
+
+def _insert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def store(session: Session, items: list[NewObservation], *, now: int | None = None) -> list[Stored]:
+    """Store a batch; returns, per item, its id and whether it was new."""
+    if not items:
+        return []
+    now = now if now is not None else timeutil.now_micros()
+    datastreams, multi = _streams(session, items)
+    for item in items:
+        if item.multi_datastream_id is not None:
+            width = multi[item.multi_datastream_id].width
+            if not isinstance(item.result_raw, list) or len(item.result_raw) != width:
+                raise EntityError(
+                    f"a MultiDatastream result is a list of {width} values, "
+                    "one per ObservedProperty"
+                )
+    _check_features(
+        session, {i.feature_of_interest_id for i in items if i.feature_of_interest_id is not None}
+    )
+    features: dict[int, int] = {}
+    for item in items:
+        if item.feature_of_interest_id is None:
+            if item.datastream_id is not None:
+                stream = datastreams[item.datastream_id]
+            else:
+                assert item.multi_datastream_id is not None
+                stream = multi[item.multi_datastream_id]
+            if stream.thing_id not in features:
+                features[stream.thing_id] = feature_for_thing(session, stream.thing_id)
+            item.feature_of_interest_id = features[stream.thing_id]
+
+    rows = [
+        {
+            "datastream_id": i.datastream_id,
+            "multi_datastream_id": i.multi_datastream_id,
+            "phenomenon_time_start": i.phenomenon_time_start,
+            "phenomenon_time_end": i.phenomenon_time_end,
+            "result_time": i.result_time,
+            "result_number": i.result_number,
+            "result_json": i.result_json,
+            "result_digest": i.digest,
+            "result_quality": i.result_quality,
+            "valid_time_start": i.valid_time_start,
+            "valid_time_end": i.valid_time_end,
+            "parameters": i.parameters,
+            "feature_of_interest_id": i.feature_of_interest_id,
+        }
+        for i in items
+    ]
+    table = m.observation
+    statement = (
+        _insert(session)(table)
+        .on_conflict_do_nothing()
+        .returning(
+            table.c.id,
+            table.c.datastream_id,
+            table.c.multi_datastream_id,
+            table.c.phenomenon_time_start,
+            table.c.result_digest,
+        )
+    )
+    created: dict[tuple[Any, ...], int] = {}
+    for row in session.execute(statement, rows):
+        created[
+            (
+                row.datastream_id,
+                row.multi_datastream_id,
+                row.phenomenon_time_start,
+                row.result_digest,
+            )
+        ] = row.id
+    existing = _existing_ids(session, [i for i in items if i.key not in created])
+
+    results: list[Stored] = []
+    seen: set[tuple[Any, ...]] = set()
+    for item in items:
+        key = item.key
+        if key in created and key not in seen:
+            results.append(Stored(created[key], True, item))
+            seen.add(key)
+        else:
+            results.append(Stored(created.get(key) or existing[key], False, item))
+    fresh = [s for s in results if s.created]
+    if fresh:
+        _update_streams(session, fresh, now)
+        _update_aggregates(session, fresh)
+        publish_after_commit(
+            session, OBSERVATIONS_TOPIC, {"observations": [_event(s) for s in fresh]}
+        )
+    return results
+
+
+def _existing_ids(session: Session, items: list[NewObservation]) -> dict[tuple[Any, ...], int]:
+    if not items:
+        return {}
+    table = m.observation
+    found: dict[tuple[Any, ...], int] = {}
+    for column, keyed in (("datastream_id", 0), ("multi_datastream_id", 1)):
+        keys = sorted(
+            {
+                (i.key[keyed], i.phenomenon_time_start, i.digest)
+                for i in items
+                if i.key[keyed] is not None
+            }
+        )
+        if not keys:
+            continue
+        stream = table.c[column]
+        query = select(
+            table.c.id, stream, table.c.phenomenon_time_start, table.c.result_digest
+        ).where(tuple_(stream, table.c.phenomenon_time_start, table.c.result_digest).in_(keys))
+        for row in session.execute(query):
+            key = (row[1], None, row[2], row[3]) if keyed == 0 else (None, row[1], row[2], row[3])
+            found[key] = row[0]
+    return found
+
+
+def _event(stored: Stored) -> dict[str, Any]:
+    item = stored.item
+    return {
+        "id": stored.id,
+        "datastream_id": item.datastream_id,
+        "multi_datastream_id": item.multi_datastream_id,
+        "phenomenonTime": timeutil.format_time_value(
+            item.phenomenon_time_start, item.phenomenon_time_end
+        ),
+        "resultTime": timeutil.format_instant(item.result_time),
+        "result": item.result_raw,
+    }
+
+
+def _update_streams(session: Session, fresh: list[Stored], now: int) -> None:
+    for column, table in (
+        ("datastream_id", m.datastream),
+        ("multi_datastream_id", m.multi_datastream),
+    ):
+        by_stream: dict[int, list[Stored]] = defaultdict(list)
+        for stored in fresh:
+            stream_id = getattr(stored.item, column)
+            if stream_id is not None:
+                by_stream[stream_id].append(stored)
+        if not by_stream:
+            continue
+        params = []
+        for stream_id, group in by_stream.items():
+            latest = max(group, key=lambda s: (s.item.phenomenon_time_start, s.id))
+            ends = [s.item.phenomenon_time_end or s.item.phenomenon_time_start for s in group]
+            result_times = [s.item.result_time for s in group if s.item.result_time is not None]
+            params.append(
+                {
+                    "stream": stream_id,
+                    "n": len(group),
+                    "pmin": min(s.item.phenomenon_time_start for s in group),
+                    "pmax": max(ends),
+                    "rmin": min(result_times) if result_times else None,
+                    "rmax": max(result_times) if result_times else None,
+                    "lid": latest.id,
+                    "lt": latest.item.phenomenon_time_start,
+                    "lnum": latest.item.result_number,
+                    "ljson": latest.item.result_json,
+                    "now": now,
+                }
+            )
+        c = table.c
+        newer = or_(
+            c.last_phenomenon_time.is_(None),
+            c.last_phenomenon_time <= bindparam("lt", type_=BigInteger()),
+        )
+
+        def smaller(column: Any, name: str) -> Any:
+            value = bindparam(name, type_=BigInteger())
+            return case(
+                (value.is_(None), column),
+                (or_(column.is_(None), column > value), value),
+                else_=column,
+            )
+
+        def larger(column: Any, name: str) -> Any:
+            value = bindparam(name, type_=BigInteger())
+            return case(
+                (value.is_(None), column),
+                (or_(column.is_(None), column < value), value),
+                else_=column,
+            )
+
+        statement = (
+            update(table)
+            .where(c.id == bindparam("stream"))
+            .values(
+                observation_count=c.observation_count + bindparam("n", type_=Integer()),
+                phenomenon_time_start=smaller(c.phenomenon_time_start, "pmin"),
+                phenomenon_time_end=larger(c.phenomenon_time_end, "pmax"),
+                result_time_start=smaller(c.result_time_start, "rmin"),
+                result_time_end=larger(c.result_time_end, "rmax"),
+                last_observation_id=case(
+                    (newer, bindparam("lid", type_=BigInteger())), else_=c.last_observation_id
+                ),
+                last_result_number=case(
+                    (newer, bindparam("lnum", type_=Float())), else_=c.last_result_number
+                ),
+                last_result_json=case(
+                    (newer, bindparam("ljson", type_=Text())), else_=c.last_result_json
+                ),
+                last_phenomenon_time=case(
+                    (newer, bindparam("lt", type_=BigInteger())), else_=c.last_phenomenon_time
+                ),
+                last_received_at=bindparam("now", type_=BigInteger()),
+            )
+        )
+        session.execute(statement.execution_options(synchronize_session=False), params)
+
+
+def _partials(samples: Any) -> dict[tuple[int, int, int], list[Any]]:
+    """(datastream, time, value) samples → per (datastream, resolution, bucket):
+    [count, min, max, sum, last, last_time]."""
+    partials: dict[tuple[int, int, int], list[Any]] = {}
+    for datastream_id, t, value in samples:
+        for name, length in m.RESOLUTIONS.items():
+            key = (datastream_id, m.RESOLUTION_CODES[name], t - t % length)
+            partial = partials.get(key)
+            if partial is None:
+                partials[key] = [1, value, value, value, value, t]
+                continue
+            partial[0] += 1
+            if value < partial[1]:
+                partial[1] = value
+            if value > partial[2]:
+                partial[2] = value
+            partial[3] += value
+            if t >= partial[5]:
+                partial[4], partial[5] = value, t
+    return partials
+
+
+def _aggregate_rows(partials: dict[tuple[int, int, int], list[Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "datastream_id": key[0],
+            "resolution": key[1],
+            "bucket_start": key[2],
+            "count": p[0],
+            "min": p[1],
+            "max": p[2],
+            "sum": p[3],
+            "last": p[4],
+            "last_time": p[5],
+        }
+        for key, p in partials.items()
+    ]
+
+
+def _update_aggregates(session: Session, fresh: list[Stored]) -> None:
+    partials = _partials(
+        (s.item.datastream_id, s.item.phenomenon_time_start, s.item.result_number)
+        for s in fresh
+        if s.item.datastream_id is not None and s.item.result_number is not None
+    )
+    if not partials:
+        return
+    table = m.aggregate
+    insert = _insert(session)(table)
+    new = insert.excluded
+    c = table.c
+    statement = insert.on_conflict_do_update(
+        index_elements=[c.datastream_id, c.resolution, c.bucket_start],
+        set_={
+            "count": c.count + new.count,
+            "min": case((new.min < c.min, new.min), else_=c.min),
+            "max": case((new.max > c.max, new.max), else_=c.max),
+            "sum": c.sum + new.sum,
+            "last": case((new.last_time >= c.last_time, new.last), else_=c.last),
+            "last_time": case((new.last_time >= c.last_time, new.last_time), else_=c.last_time),
+        },
+    )
+    session.execute(statement, _aggregate_rows(partials))
+
+
+DAY = m.RESOLUTIONS["1d"]
+
+
+def rebuild_range(session: Session, datastream_id: int, first: int, last: int) -> None:
+    """Recompute the aggregates of the whole days around [first, last] from raw
+    observations – after deletions and corrections, never after retention (whose
+    point is to keep aggregates of deleted raw data)."""
+    start = first - first % DAY
+    end = last - last % DAY + DAY
+    table, obs = m.aggregate, m.observation
+    session.execute(
+        table.delete().where(
+            table.c.datastream_id == datastream_id,
+            table.c.bucket_start >= start,
+            table.c.bucket_start < end,
+        )
+    )
+    samples = session.execute(
+        select(obs.c.datastream_id, obs.c.phenomenon_time_start, obs.c.result_number)
+        .where(
+            obs.c.datastream_id == datastream_id,
+            obs.c.phenomenon_time_start >= start,
+            obs.c.phenomenon_time_start < end,
+            obs.c.result_number.is_not(None),
+        )
+        .order_by(obs.c.phenomenon_time_start)
+    )
+    rows = _aggregate_rows(_partials(samples))
+    if rows:
+        session.execute(table.insert(), rows)
+
+
+def recount(session: Session, datastream_ids: set[int]) -> None:
+    obs, stream = m.observation, m.datastream
+    for datastream_id in datastream_ids:
+        total = (
+            select(func.count())
+            .select_from(obs)
+            .where(obs.c.datastream_id == datastream_id)
+            .scalar_subquery()
+        )
+        session.execute(
+            update(stream).where(stream.c.id == datastream_id).values(observation_count=total)
+        )

@@ -1,0 +1,113 @@
+"""ISO 8601 instants, intervals and durations ↔ microseconds since the Unix epoch (UTC)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+
+import isodate
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MICROS = 1_000_000
+
+
+class TimeFormatError(ValueError):
+    pass
+
+
+def now_micros() -> int:
+    return time.time_ns() // 1000
+
+
+def to_micros(value: dt.datetime) -> int:
+    if value.tzinfo is None:
+        raise TimeFormatError("times need a time zone (e.g. 2026-01-01T12:00:00Z)")
+    delta = value - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * MICROS + delta.microseconds
+
+
+def from_micros(micros: int) -> dt.datetime:
+    return EPOCH + dt.timedelta(microseconds=micros)
+
+
+def parse_instant(text: str) -> int:
+    """``2026-01-01T12:00:00Z``, with offsets and fractions; a time zone is required."""
+    text = text.strip()
+    try:
+        if len(text) >= 5 and text[-5] in "+-" and text[-4:].isdigit() and text[-3] != ":":
+            text = text[:-2] + ":" + text[-2:]  # 2010-12-23T10:20:00-0700 (used in the standard)
+        value = dt.datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise TimeFormatError(f"not an ISO 8601 time: {text!r}") from None
+    return to_micros(value)
+
+
+@dataclass(frozen=True)
+class TimeValue:
+    """An instant (``end is None``) or an interval [start, end)."""
+
+    start: int
+    end: int | None = None
+
+    @property
+    def is_interval(self) -> bool:
+        return self.end is not None
+
+
+def parse_time_value(text: str) -> TimeValue:
+    """An instant, or an interval ``start/end`` (ISO 8601; ``start/duration`` too)."""
+    if "/" not in text:
+        return TimeValue(parse_instant(text))
+    first, second = text.split("/", 1)
+    if second.upper().startswith("P"):
+        start = parse_instant(first)
+        return TimeValue(start, add_duration(start, parse_duration(second)))
+    if first.upper().startswith("P"):
+        end = parse_instant(second)
+        return TimeValue(add_duration(end, parse_duration(first), sign=-1), end)
+    start, end = parse_instant(first), parse_instant(second)
+    if end < start:
+        raise TimeFormatError(f"the interval {text!r} ends before it starts")
+    return TimeValue(start, end)
+
+
+def parse_duration(text: str) -> isodate.Duration | dt.timedelta:
+    try:
+        return isodate.parse_duration(text)
+    except (isodate.ISO8601Error, ValueError):
+        raise TimeFormatError(f"not an ISO 8601 duration: {text!r}") from None
+
+
+def fixed_micros(duration: isodate.Duration | dt.timedelta) -> int | None:
+    """The length of a duration in µs, or None when it has months or years (calendar-dependent)."""
+    if isinstance(duration, isodate.Duration):
+        if duration.years or duration.months:
+            return None
+        duration = duration.tdelta
+    return int(duration.total_seconds() * MICROS)
+
+
+def add_duration(micros: int, duration: isodate.Duration | dt.timedelta, sign: int = 1) -> int:
+    """Calendar-correct: 2026-01-31 + P1M = 2026-02-28 (as isodate defines it)."""
+    base = from_micros(micros)
+    return to_micros(base + duration if sign > 0 else base - duration)
+
+
+def format_instant(micros: int | None) -> str | None:
+    if micros is None:
+        return None
+    value = from_micros(micros)
+    if value.microsecond == 0:
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if value.microsecond % 1000 == 0:
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def format_time_value(start: int | None, end: int | None) -> str | None:
+    if start is None:
+        return None
+    if end is None:
+        return format_instant(start)
+    return f"{format_instant(start)}/{format_instant(end)}"
