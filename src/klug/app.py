@@ -29,6 +29,7 @@ from klug.core.http import (
     SecurityHeadersMiddleware,
     verify_csrf,
 )
+from klug.core.jobs import JobRunner
 from klug.core.logs import configure_logging
 from klug.core.mail import Mailer, create_transport
 from klug.core.ratelimit import RateLimiter
@@ -42,8 +43,11 @@ from klug.identity.login import SessionPolicy
 from klug.mobility import pages as mobility_pages
 from klug.opendata import pages as opendata_pages
 from klug.safety import pages as safety_pages
+from klug.sensors import api as sensors_api
+from klug.sensors import jobs as sensors_jobs
 from klug.sensors import router as sensors_router
 from klug.sensors import sqlfunctions  # noqa: F401 - SQLite gets the geospatial functions
+from klug.sensors.mqtt import BridgeService
 from klug.web import ops
 from klug.web import pages as shell_pages
 
@@ -53,6 +57,7 @@ ROUTERS = [
     identity_pages.router,
     identity_router.router,
     sensors_router.router,
+    sensors_api.router,
     content_pages.router,
     content_router.router,
     energy_pages.router,
@@ -97,14 +102,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         factory, create_transport(settings.smtp_url, settings.var_dir), settings.mail_from
     )
     factory.configure(info={"klug_bus": bus, "klug_mailer": mailer})
+    jobs = JobRunner(factory, [sensors_jobs.RETENTION])
+    bridge = BridgeService(settings, factory, bus) if settings.mqtt_url else None
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await bus.start()
         await mailer.start()
+        await jobs.start()
+        if bridge is not None:
+            await bridge.start()
         try:
             yield
         finally:
+            if bridge is not None:
+                await bridge.stop()
+            await jobs.stop()
             await mailer.stop()
             await bus.stop()
             engine.dispose()
@@ -129,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.bus = bus
     app.state.mailer = mailer
     app.state.rate_limiter = rate_limiter
+    app.state.mqtt_bridge = bridge
     app.state.secret_box = SecretBox(secret)
     app.state.cells = {}
     app.state.session_policy = SessionPolicy.from_minutes(

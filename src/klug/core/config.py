@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     var_dir: Path = Path("var")
     mqtt_url: str | None = None
+    mqtt_client_id: str | None = None
+    mqtt_shared: bool = False
+    mqtt_notify: bool = True
     redis_url: str | None = None
     smtp_url: str | None = None
     mail_from: str = "klug Kaiserslautern <noreply@klug.kaiserslautern.de>"

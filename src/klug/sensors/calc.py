@@ -1,0 +1,80 @@
+"""Pure time-series calculations: down-sampling, resolution choice, freshness.
+
+No database, no web: callable from a notebook. Times are µs since the epoch (int64),
+values float64.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+RESOLUTION_MICROS: dict[str, int] = {"1m": 60_000_000, "1h": 3_600_000_000, "1d": 86_400_000_000}
+STALE_AFTER_INTERVALS = 3
+
+
+def lttb(
+    times: NDArray[np.int64], values: NDArray[np.float64], points: int
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Largest-Triangle-Three-Buckets down-sampling to at most ``points`` points.
+
+    Keeps the first and last point and, per bucket, the point that spans the largest
+    triangle with the previous kept point and the next bucket's mean – which preserves
+    peaks that averaging would flatten. Steinarsson, S. (2013): Downsampling Time
+    Series for Visual Representation, MSc thesis, University of Iceland.
+
+    Parameters
+    ----------
+    times : int64 array [µs], ascending
+    values : float64 array, same length
+    points : the number of points wanted (>= 3)
+    """
+    n = len(times)
+    if points >= n or n < 3:
+        return times, values
+    if points < 3:
+        raise ValueError("LTTB needs at least 3 points")
+    x = times.astype(np.float64)
+    y = values
+    kept = np.empty(points, dtype=np.int64)
+    kept[0], kept[-1] = 0, n - 1
+    # Bucket edges over the inner points 1 … n-2.
+    edges = np.linspace(1, n - 1, points - 1).astype(np.int64)
+    previous = 0
+    for i in range(points - 2):
+        start, end = edges[i], edges[i + 1]
+        next_start, next_end = edges[i + 1], (edges[i + 2] if i + 2 < len(edges) else n)
+        next_x = x[next_start:next_end].mean() if next_end > next_start else x[n - 1]
+        next_y = y[next_start:next_end].mean() if next_end > next_start else y[n - 1]
+        bucket_x, bucket_y = x[start:end], y[start:end]
+        if len(bucket_x) == 0:
+            kept[i + 1] = min(start, n - 2)
+            previous = kept[i + 1]
+            continue
+        areas = np.abs(
+            (x[previous] - next_x) * (bucket_y - y[previous])
+            - (x[previous] - bucket_x) * (next_y - y[previous])
+        )
+        kept[i + 1] = start + int(np.argmax(areas))
+        previous = kept[i + 1]
+    return times[kept], values[kept]
+
+
+def choose_resolution(span_micros: int, raw_count: int, points: int) -> str:
+    """The finest resolution that returns at most ``points`` points: raw data when it
+    fits, else the finest aggregate that does, else daily aggregates thinned by LTTB."""
+    if raw_count <= points:
+        return "raw"
+    for name, length in RESOLUTION_MICROS.items():
+        if span_micros // length + 1 <= points:
+            return name
+    return "1d+lttb"
+
+
+def is_stale(last_received: int | None, expected_interval_s: int | None, now: int) -> bool | None:
+    """Silent for three expected intervals: stale. None when no interval is declared."""
+    if expected_interval_s is None:
+        return None
+    if last_received is None:
+        return True
+    return now - last_received > STALE_AFTER_INTERVALS * expected_interval_s * 1_000_000

@@ -1,0 +1,182 @@
+"""History and latest values of Datastreams, for charts and dashboards.
+
+History comes from the aggregates (1 min / 1 h / 1 d, maintained on ingest) whenever
+raw data would be too many points, so a year of minute values answers as fast as an
+hour of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from klug.sensors import calc, timeutil
+from klug.sensors import models as m
+from klug.sensors.serialize import result_value
+
+MAX_POINTS = 10_000
+
+
+class SeriesError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    id: int
+    name: str
+    unit: dict[str, Any]
+    is_public: bool
+    expected_interval_s: int | None
+    last_phenomenon_time: int | None
+    last_received_at: int | None
+    last_result: Any
+    observation_count: int
+
+
+def _info(row: Any) -> StreamInfo:
+    return StreamInfo(
+        id=row.id,
+        name=row.name,
+        unit=row.unit_of_measurement,
+        is_public=row.is_public,
+        expected_interval_s=row.expected_interval_s,
+        last_phenomenon_time=row.last_phenomenon_time,
+        last_received_at=row.last_received_at,
+        last_result=result_value(row.last_result_number, row.last_result_json),
+        observation_count=row.observation_count,
+    )
+
+
+_INFO_COLUMNS = (
+    m.datastream.c.id,
+    m.datastream.c.name,
+    m.datastream.c.unit_of_measurement,
+    m.datastream.c.is_public,
+    m.datastream.c.expected_interval_s,
+    m.datastream.c.last_phenomenon_time,
+    m.datastream.c.last_received_at,
+    m.datastream.c.last_result_number,
+    m.datastream.c.last_result_json,
+    m.datastream.c.observation_count,
+)
+
+
+def stream(session: Session, datastream_id: int, *, privileged: bool) -> StreamInfo | None:
+    query = select(*_INFO_COLUMNS).where(m.datastream.c.id == datastream_id)
+    if not privileged:
+        query = query.where(m.datastream.c.is_public.is_(True))
+    row = session.execute(query).first()
+    return _info(row) if row is not None else None
+
+
+def latest(session: Session, *, privileged: bool, ids: list[int] | None = None) -> list[StreamInfo]:
+    """The latest value of every (visible) Datastream: one indexed read of the summaries."""
+    query = select(*_INFO_COLUMNS).order_by(m.datastream.c.id)
+    if not privileged:
+        query = query.where(m.datastream.c.is_public.is_(True))
+    if ids is not None:
+        query = query.where(m.datastream.c.id.in_(ids))
+    return [_info(row) for row in session.execute(query)]
+
+
+def freshness(info: StreamInfo, now: int) -> str:
+    """live | stale | no-data | unknown (no expected interval declared)."""
+    if info.last_received_at is None:
+        return "no-data"
+    stale = calc.is_stale(info.last_received_at, info.expected_interval_s, now)
+    if stale is None:
+        return "unknown"
+    return "stale" if stale else "live"
+
+
+@dataclass
+class Series:
+    resolution: str
+    columns: dict[str, list[Any]]
+
+
+def history(
+    session: Session, datastream_id: int, *, start: int, end: int, resolution: str, points: int
+) -> Series:
+    if end <= start:
+        raise SeriesError("'to' must be after 'from'")
+    if not 3 <= points <= MAX_POINTS:
+        raise SeriesError(f"'points' must be between 3 and {MAX_POINTS}")
+    if resolution not in ("auto", "raw", "lttb", *calc.RESOLUTION_MICROS):
+        raise SeriesError("'resolution' is one of auto, raw, lttb, 1m, 1h, 1d")
+    obs = m.observation
+    in_range = (
+        obs.c.datastream_id == datastream_id,
+        obs.c.phenomenon_time_start >= start,
+        obs.c.phenomenon_time_start < end,
+    )
+    if resolution == "auto":
+        # The unique index (datastream, time, …) counts the range without touching rows.
+        raw_count = int(
+            session.execute(select(func.count()).select_from(obs).where(*in_range)).scalar() or 0
+        )
+        resolution = calc.choose_resolution(end - start, raw_count, points)
+    if resolution in ("raw", "lttb"):
+        rows = session.execute(
+            select(obs.c.phenomenon_time_start, obs.c.result_number)
+            .where(*in_range, obs.c.result_number.is_not(None))
+            .order_by(obs.c.phenomenon_time_start)
+            .limit(MAX_POINTS * 100 if resolution == "lttb" else points + 1)
+        ).all()
+        if resolution == "raw" and len(rows) > points:
+            raise SeriesError(f"more than {points} raw values in this range; use resolution=auto")
+        times = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        values = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
+        if resolution == "lttb":
+            times, values = calc.lttb(times, values, points)
+        return Series(resolution, {"t": _ms(times), "value": values.tolist()})
+    thin = resolution.endswith("+lttb")
+    name = resolution.removesuffix("+lttb")
+    agg = m.aggregate
+    length = m.RESOLUTIONS[name]
+    buckets = session.execute(
+        select(agg.c.bucket_start, agg.c.sum, agg.c.count, agg.c.min, agg.c.max, agg.c.last)
+        .where(
+            agg.c.datastream_id == datastream_id,
+            agg.c.resolution == m.RESOLUTION_CODES[name],
+            agg.c.bucket_start >= start - start % length,
+            agg.c.bucket_start < end,
+        )
+        .order_by(agg.c.bucket_start)
+    ).all()
+    table = np.array(buckets, dtype=np.float64).reshape(len(buckets), 6)
+    times = np.array([b[0] for b in buckets], dtype=np.int64)
+    means = table[:, 1] / np.maximum(table[:, 2], 1)
+    columns = {
+        "t": times,
+        "mean": means,
+        "min": table[:, 3],
+        "max": table[:, 4],
+        "count": table[:, 2].astype(np.int64),
+        "last": table[:, 5],
+    }
+    if thin and len(buckets) > points:
+        kept_times, _ = calc.lttb(times, means, points)
+        mask = np.isin(times, kept_times)
+        columns = {k: v[mask] for k, v in columns.items()}
+    out: dict[str, list[Any]] = {"t": _ms(columns["t"])}
+    out.update({k: v.tolist() for k, v in columns.items() if k != "t"})
+    return Series(resolution, out)
+
+
+def _ms(times: Any) -> list[int]:
+    return (np.asarray(times, dtype=np.int64) // 1000).tolist()  # type: ignore[no-any-return]
+
+
+def parse_time(text: str | None, default: int) -> int:
+    if not text:
+        return default
+    try:
+        return timeutil.parse_instant(text)
+    except timeutil.TimeFormatError as exc:
+        raise SeriesError(str(exc)) from None
