@@ -58,7 +58,8 @@ def register_kind(kind: str, factory: SourceFactory) -> None:
 def create(kind: str, config: dict[str, Any]) -> PullSource:
     factory = _KINDS.get(kind)
     if factory is None:
-        raise ValueError(f"unknown source kind {kind!r}; known: {', '.join(sorted(_KINDS)) or 'none'}")
+        known = ", ".join(sorted(_KINDS)) or "none"
+        raise ValueError(f"unknown source kind {kind!r}; known: {known}")
     return factory(config)
 
 
@@ -115,11 +116,12 @@ def jobs_for(sources: list[PullSource], statuses: dict[str, SourceStatus]) -> li
     jobs = []
     for source in sources:
         status = statuses.setdefault(source.name, SourceStatus(source.name))
-        jobs.append(
-            Job(
-                f"source.{source.name}",
-                source.interval_s,
-                lambda factory, s=source, st=status: poll(factory, s, st),
-            )
-        )
+        jobs.append(Job(f"source.{source.name}", source.interval_s, _poller(source, status)))
     return jobs
+
+
+def _poller(source: PullSource, status: SourceStatus) -> Callable[[sessionmaker[Session]], object]:
+    def run(factory: sessionmaker[Session]) -> object:
+        return poll(factory, source, status)
+
+    return run
