@@ -39,6 +39,8 @@ $(VENDOR_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR_DIR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR_DIR)/htmx.min.js
+	cp node_modules/uplot/dist/uPlot.iife.min.js $(VENDOR_DIR)/uPlot.iife.min.js
+	cp node_modules/uplot/dist/uPlot.min.css $(VENDOR_DIR)/uPlot.min.css
 	touch $@
 
 run: $(RUN_STAMP) $(VENDOR_STAMP)

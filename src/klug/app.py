@@ -45,6 +45,7 @@ from klug.opendata import pages as opendata_pages
 from klug.safety import pages as safety_pages
 from klug.sensors import api as sensors_api
 from klug.sensors import jobs as sensors_jobs
+from klug.sensors import pages as sensors_pages
 from klug.sensors import router as sensors_router
 from klug.sensors import sqlfunctions  # noqa: F401 - SQLite gets the geospatial functions
 from klug.sensors.mqtt import BridgeService
@@ -58,6 +59,7 @@ ROUTERS = [
     identity_router.router,
     sensors_router.router,
     sensors_api.router,
+    sensors_pages.router,
     content_pages.router,
     content_router.router,
     energy_pages.router,

@@ -41,6 +41,8 @@ ADMIN_PAGES = [
     "/console/konten/{editor}",
     "/console/api-schluessel",
     "/console/protokoll",
+    "/console/sensoren",
+    "/console/sensoren/1",
 ]
 
 

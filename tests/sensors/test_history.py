@@ -226,7 +226,7 @@ def test_latest_values_with_freshness_and_visibility(client: TestClient) -> None
     public, private, silent = _streams(client, public=[True, False, True])
     now = timeutil.now_micros()
     _store(client, public, [(now - 120_000_000, 7), (now - 60_000_000, 9)], now=now)
-    _store(client, private, [(now - 60_000_000, 3)], now=now - 40 * 60_000_000)
+    _store(client, private, [(now - 40 * 60_000_000, 3)], now=now)
     anonymous = client.get("/api/sensors/latest").json()["value"]
     assert [d["id"] for d in anonymous] == [public, silent]
     assert anonymous[0]["result"] == 9 and anonymous[0]["freshness"] == "live"

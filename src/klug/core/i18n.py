@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime as _babel_format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from babel.support import Translations
 
 Language = Literal["de", "en"]
@@ -114,3 +115,12 @@ def format_datetime(value: dt.datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
     return _babel_format_datetime(value, format=fmt, tzinfo=CITY_TZ, locale=_current.get())
+
+
+def format_number(value: float | None, digits: int = 2) -> str:
+    """A number in the current language: 1.234,50 in German, 1,234.50 in English."""
+    if value is None:
+        return "—"
+    return format_decimal(
+        value, format=f"#,##0.{'0' * digits}" if digits else "#,##0", locale=_current.get()
+    )

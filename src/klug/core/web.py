@@ -159,6 +159,7 @@ def environment() -> Environment:
         current_language=i18n.current_language,
     )
     env.filters["datetime"] = i18n.format_datetime
+    env.filters["number"] = i18n.format_number
     env.filters["pager_query"] = pager_query
     return env
 

@@ -71,10 +71,17 @@ def choose_resolution(span_micros: int, raw_count: int, points: int) -> str:
     return "1d+lttb"
 
 
-def is_stale(last_received: int | None, expected_interval_s: int | None, now: int) -> bool | None:
-    """Silent for three expected intervals: stale. None when no interval is declared."""
+def is_stale(last_time: int | None, expected_interval_s: int | None, now: int) -> bool | None:
+    """No value for three expected intervals: stale. None when no interval is declared.
+
+    Parameters
+    ----------
+    last_time : time of the latest value [µs], or None
+    expected_interval_s : the Datastream's expected interval [s]
+    now : the current time [µs]
+    """
     if expected_interval_s is None:
         return None
-    if last_received is None:
+    if last_time is None:
         return True
-    return now - last_received > STALE_AFTER_INTERVALS * expected_interval_s * 1_000_000
+    return now - last_time > STALE_AFTER_INTERVALS * expected_interval_s * 1_000_000

@@ -85,10 +85,14 @@ def latest(session: Session, *, privileged: bool, ids: list[int] | None = None) 
 
 
 def freshness(info: StreamInfo, now: int) -> str:
-    """live | stale | no-data | unknown (no expected interval declared)."""
-    if info.last_received_at is None:
+    """live | stale | no-data | unknown (no expected interval declared).
+
+    Judged by the time of the latest measurement, not of its arrival: a feed that keeps
+    delivering an old snapshot is as stale as a silent one.
+    """
+    if info.last_phenomenon_time is None:
         return "no-data"
-    stale = calc.is_stale(info.last_received_at, info.expected_interval_s, now)
+    stale = calc.is_stale(info.last_phenomenon_time, info.expected_interval_s, now)
     if stale is None:
         return "unknown"
     return "stale" if stale else "live"
@@ -180,3 +184,7 @@ def parse_time(text: str | None, default: int) -> int:
         return timeutil.parse_instant(text)
     except timeutil.TimeFormatError as exc:
         raise SeriesError(str(exc)) from None
+
+
+def thing_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(m.thing)) or 0)
