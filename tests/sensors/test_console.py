@@ -73,7 +73,7 @@ def _seed(client: TestClient) -> tuple[int, int]:
 def test_operators_see_every_datastream_with_freshness_and_trend(
     client: TestClient, logged_in: Callable[..., KnownAccount]
 ) -> None:
-    live, silent = _seed(client)
+    _seed(client)
     logged_in(Role.OPERATOR_ENERGY)
     page = soup(client.get("/console/sensoren"))
     rows = page.select("table.data-table tbody tr")
