@@ -21,7 +21,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from fastapi.testclient import TestClient
 from paho.mqtt.enums import CallbackAPIVersion
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from klug.core.db import create_db_engine, make_session_factory
 from klug.sensors import models as m
@@ -71,7 +71,9 @@ def dedicated_broker(tmp_path: Path) -> Iterator[str]:
         )
         + "\n"
     )
-    process = subprocess.Popen([binary, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [binary, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         with socket.socket() as probe:
@@ -105,7 +107,11 @@ def _make_streams(database_url: str, count: int = 1, public: bool = True) -> lis
                 ENTITY_TYPES["Datastream"],
                 {
                     "name": f"PM10 {n}",
-                    "unitOfMeasurement": {"name": "microgram per cubic metre", "symbol": "µg/m³", "definition": ""},
+                    "unitOfMeasurement": {
+                        "name": "microgram per cubic metre",
+                        "symbol": "µg/m³",
+                        "definition": "",
+                    },
                     "observationType": "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement",
                     "properties": {"public": public},
                     "Thing": {"@iot.id": thing},
@@ -124,7 +130,9 @@ def _stored(database_url: str) -> list[tuple[int, int, float]]:
     engine = create_db_engine(database_url)
     with make_session_factory(engine)() as session:
         obs = m.observation
-        rows = session.execute(select(obs.c.datastream_id, obs.c.phenomenon_time_start, obs.c.result_number)).all()
+        rows = session.execute(
+            select(obs.c.datastream_id, obs.c.phenomenon_time_start, obs.c.result_number)
+        ).all()
     engine.dispose()
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
@@ -169,7 +177,11 @@ class Listener:
     def __init__(self, url: str, topic: str) -> None:
         host, port = _host_port(url)
         self.messages: queue.Queue[dict[str, Any]] = queue.Queue()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"listener-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"listener-{uuid.uuid4().hex[:8]}",
+            protocol=mqtt.MQTTv5,
+        )
         subscribed = threading.Event()
         self.client.on_message = lambda _c, _u, msg: self.messages.put(json.loads(msg.payload))
         self.client.on_subscribe = lambda *_args: subscribed.set()
@@ -197,7 +209,11 @@ class Listener:
 def _bridge_client(client_factory: Callable[..., TestClient], broker: str) -> TestClient:
     client = client_factory(mqtt_url=broker, mqtt_client_id=f"klug-test-{uuid.uuid4().hex[:8]}")
     bridge_service = client.app.state.mqtt_bridge  # type: ignore[attr-defined]
-    _wait(lambda: bridge_service.bridge is not None and bridge_service.bridge.connected.is_set(), 10, "the bridge to connect")
+    _wait(
+        lambda: bridge_service.bridge is not None and bridge_service.bridge.connected.is_set(),
+        10,
+        "the bridge to connect",
+    )
     time.sleep(0.3)  # the subscription follows the connection
     return client
 
@@ -232,7 +248,9 @@ def test_observations_posted_over_http_are_published_too(
     [stream] = _make_streams(database_url)
     client = _bridge_client(client_factory, broker)
     with client.app.state.session_factory() as session:  # type: ignore[attr-defined]
-        _key, key = apikeys.create(session=session, name="Gateway", scopes="sensors.write", actor=SYSTEM)
+        _key, key = apikeys.create(
+            session=session, name="Gateway", scopes="sensors.write", actor=SYSTEM
+        )
         session.commit()
     listener = Listener(broker, "v1.1/Observations")
     try:
@@ -249,7 +267,9 @@ def test_observations_posted_over_http_are_published_too(
         listener.close()
 
 
-def test_non_public_datastreams_are_not_published(client_factory: Callable[..., TestClient], database_url: str) -> None:
+def test_non_public_datastreams_are_not_published(
+    client_factory: Callable[..., TestClient], database_url: str
+) -> None:
     broker = _shared_broker()
     [private] = _make_streams(database_url, public=False)
     _bridge_client(client_factory, broker)
@@ -265,24 +285,38 @@ def test_non_public_datastreams_are_not_published(client_factory: Callable[..., 
         listener.close()
 
 
-def test_redeliveries_and_bad_messages(client_factory: Callable[..., TestClient], database_url: str) -> None:
+def test_redeliveries_and_bad_messages(
+    client_factory: Callable[..., TestClient], database_url: str
+) -> None:
     broker = _shared_broker()
     [stream] = _make_streams(database_url)
     client = _bridge_client(client_factory, broker)
     host, port = _host_port(broker)
-    raw = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"raw-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5)
+    raw = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id=f"raw-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5
+    )
     raw.connect(host, port)
     raw.loop_start()
     topic = f"v1.1/Datastreams({stream})/Observations"
     try:
         good = json.dumps({"phenomenonTime": "2026-11-26T09:00:00Z", "result": 7})
-        for payload in (good, good, b"not json", json.dumps([1]), json.dumps({"result": 1, "Datastream": 5})):
+        for payload in (
+            good,
+            good,
+            b"not json",
+            json.dumps([1]),
+            json.dumps({"result": 1, "Datastream": 5}),
+        ):
             raw.publish(topic, payload, qos=1).wait_for_publish(5)
         raw.publish("v1.1/Datastreams(999999)/Observations", good, qos=1).wait_for_publish(5)
-        raw.publish(topic, json.dumps({"phenomenonTime": "2026-11-26T09:01:00Z", "result": 8}), qos=1).wait_for_publish(5)
+        raw.publish(
+            topic, json.dumps({"phenomenonTime": "2026-11-26T09:01:00Z", "result": 8}), qos=1
+        ).wait_for_publish(5)
         _wait(lambda: len(_stored(database_url)) == 2, 10, "the two valid observations")
         time.sleep(0.3)
-        assert sorted(r[2] for r in _stored(database_url)) == [7.0, 8.0], "stored once each, nothing else"
+        assert sorted(r[2] for r in _stored(database_url)) == [7.0, 8.0], (
+            "stored once each, nothing else"
+        )
         stats = client.app.state.mqtt_bridge.bridge.stats  # type: ignore[attr-defined]
         assert stats.duplicates == 1
         assert stats.rejected == 4
@@ -297,7 +331,11 @@ def test_a_killed_bridge_loses_and_duplicates_nothing(
     """SIGKILL during a burst: every message the broker acknowledged to the device is
     stored exactly once after the restart."""
     [stream] = _make_streams(database_url)
-    settings = {"mqtt_url": dedicated_broker, "mqtt_client_id": f"klug-crash-{uuid.uuid4().hex[:8]}", "mqtt_notify": "false"}
+    settings = {
+        "mqtt_url": dedicated_broker,
+        "mqtt_client_id": f"klug-crash-{uuid.uuid4().hex[:8]}",
+        "mqtt_notify": "false",
+    }
     server = start_server(database_url, tmp_path / "var", **settings)
     device = Device(dedicated_broker, f"burst-{uuid.uuid4().hex[:8]}")
     try:

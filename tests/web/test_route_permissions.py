@@ -48,6 +48,10 @@ PUBLIC = {
     ("GET", "/sta/v1.1"),
     ("GET", "/sta/v1.1/"),
     ("GET", "/sta/v1.1/{resource:path}"),
+    ("GET", "/api/sensors/latest"),
+    ("GET", "/api/sensors/datastreams/{datastream_id}"),
+    ("GET", "/api/sensors/datastreams/{datastream_id}/series"),
+    ("GET", "/api/live/observations"),
 }
 
 

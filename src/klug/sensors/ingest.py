@@ -109,6 +109,21 @@ def observation_from_json(
     )
 
 
+_FEATURE_COMPONENTS = ("FeatureOfInterest/id", "FeatureOfInterest/@iot.id")
+
+
+def check_components(components: Any) -> list[str]:
+    """The ``components`` of a CreateObservations group: known names, with the result."""
+    if not isinstance(components, list) or not all(isinstance(c, str) for c in components):
+        raise EntityError("'components' must be a list of property names")
+    for name in components:
+        if name not in _FIELDS and name not in _FEATURE_COMPONENTS:
+            raise EntityError(f"unknown dataArray component {name!r}")
+    if "result" not in components:
+        raise EntityError("'components' must name the result")
+    return components
+
+
 def from_components(
     components: list[str],
     row: list[Any],
@@ -123,7 +138,7 @@ def from_components(
     body: dict[str, Any] = {}
     foi: int | None = None
     for name, value in zip(components, row, strict=True):
-        if name in ("FeatureOfInterest/id", "FeatureOfInterest/@iot.id"):
+        if name in _FEATURE_COMPONENTS:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise EntityError("FeatureOfInterest/id must be a whole number")
             foi = value
@@ -152,6 +167,7 @@ class _Stream:
 def _streams(
     session: Session, items: list[NewObservation]
 ) -> tuple[dict[int, _Stream], dict[int, _Stream]]:
+    """The (Multi)Datastreams the items name that exist."""
     ds_ids = sorted({i.datastream_id for i in items if i.datastream_id is not None})
     mds_ids = sorted({i.multi_datastream_id for i in items if i.multi_datastream_id is not None})
     datastreams: dict[int, _Stream] = {}
@@ -163,9 +179,6 @@ def _streams(
         datastreams = {
             row.id: _Stream(row.thing_id, None) for row in session.execute(query, {"ids": ds_ids})
         }
-        missing = set(ds_ids) - set(datastreams)
-        if missing:
-            raise EntityError(f"Datastream({min(missing)}) does not exist")
     if mds_ids:
         query = select(
             m.multi_datastream.c.id,
@@ -176,9 +189,6 @@ def _streams(
             row.id: _Stream(row.thing_id, len(row.unit_of_measurements))
             for row in session.execute(query, {"ids": mds_ids})
         }
-        missing = set(mds_ids) - set(multi)
-        if missing:
-            raise EntityError(f"MultiDatastream({min(missing)}) does not exist")
     return datastreams, multi
 
 
@@ -221,20 +231,76 @@ def feature_for_thing(session: Session, thing_id: int) -> int:
     return int(created)
 
 
-def _check_features(session: Session, ids: set[int]) -> None:
+def _existing(session: Session, column: Any, ids: set[Any]) -> set[Any]:
     if not ids:
-        return
-    found = set(
-        session.execute(
-            select(m.feature_of_interest.c.id).where(
-                m.feature_of_interest.c.id.in_(bindparam("ids", expanding=True))
-            ),
-            {"ids": sorted(ids)},
-        ).scalars()
+        return set()
+    query = select(column).where(column.in_(bindparam("ids", expanding=True)))
+    return set(session.execute(query, {"ids": sorted(ids)}).scalars())
+
+
+@dataclass
+class _Checked:
+    problems: list[str | None]  # per item: why it cannot be stored, or None
+    datastreams: dict[int, _Stream]
+    multi: dict[int, _Stream]
+
+
+def _check(session: Session, items: list[NewObservation]) -> _Checked:
+    datastreams, multi = _streams(session, items)
+    features = _existing(
+        session,
+        m.feature_of_interest.c.id,
+        {i.feature_of_interest_id for i in items if i.feature_of_interest_id is not None},
     )
-    missing = ids - found
-    if missing:
-        raise EntityError(f"FeatureOfInterest({min(missing)}) does not exist")
+    streams = [
+        datastreams.get(i.datastream_id)
+        if i.datastream_id is not None
+        else multi.get(i.multi_datastream_id or 0)
+        for i in items
+    ]
+    located = _existing(
+        session,
+        m.thing_location.c.thing_id,
+        {
+            s.thing_id
+            for s, i in zip(streams, items, strict=True)
+            if s is not None and i.feature_of_interest_id is None
+        },
+    )
+    problems = [
+        _problem(item, stream, features, located)
+        for item, stream in zip(items, streams, strict=True)
+    ]
+    return _Checked(problems, datastreams, multi)
+
+
+def _problem(
+    item: NewObservation, stream: _Stream | None, features: set[int], located: set[int]
+) -> str | None:
+    if stream is None:
+        if item.datastream_id is not None:
+            return f"Datastream({item.datastream_id}) does not exist"
+        return f"MultiDatastream({item.multi_datastream_id}) does not exist"
+    if stream.width is not None and (
+        not isinstance(item.result_raw, list) or len(item.result_raw) != stream.width
+    ):
+        return (
+            f"a MultiDatastream result is a list of {stream.width} values, one per ObservedProperty"
+        )
+    if item.feature_of_interest_id is not None:
+        if item.feature_of_interest_id not in features:
+            return f"FeatureOfInterest({item.feature_of_interest_id}) does not exist"
+    elif stream.thing_id not in located:
+        return (
+            "the Observation has no FeatureOfInterest, "
+            "and its Thing has no Location to derive one from"
+        )
+    return None
+
+
+def problems(session: Session, items: list[NewObservation]) -> list[str | None]:
+    """Why each item cannot be stored (None: it can), so that a batch can store the others."""
+    return _check(session, items).problems
 
 
 # -- storing ----------------------------------------------------------------------------
@@ -249,18 +315,11 @@ def store(session: Session, items: list[NewObservation], *, now: int | None = No
     if not items:
         return []
     now = now if now is not None else timeutil.now_micros()
-    datastreams, multi = _streams(session, items)
-    for item in items:
-        if item.multi_datastream_id is not None:
-            width = multi[item.multi_datastream_id].width
-            if not isinstance(item.result_raw, list) or len(item.result_raw) != width:
-                raise EntityError(
-                    f"a MultiDatastream result is a list of {width} values, "
-                    "one per ObservedProperty"
-                )
-    _check_features(
-        session, {i.feature_of_interest_id for i in items if i.feature_of_interest_id is not None}
-    )
+    checked = _check(session, items)
+    problem = next((p for p in checked.problems if p is not None), None)
+    if problem is not None:
+        raise EntityError(problem)
+    datastreams, multi = checked.datastreams, checked.multi
     features: dict[int, int] = {}
     for item in items:
         if item.feature_of_interest_id is None:

@@ -41,7 +41,14 @@ class ReadContext:
     postgis: bool = True
 
     def scope(self, entity: EntityType, table: FromClause) -> Scope:
-        return Scope(entity, table, self.dialect, self.now, self.postgis)
+        return Scope(
+            entity,
+            table,
+            self.dialect,
+            self.now,
+            self.postgis,
+            visible=lambda target, alias: visibility(target, alias, self),
+        )
 
 
 @dataclass
@@ -54,6 +61,7 @@ class Target:
     visibility_checked: bool = False
     parent: tuple[EntityType, int] | None = None  # for collections under one entity
     nav: Nav | None = None
+    order: list[Any] = field(default_factory=list)  # the collection's own order, if it has one
 
 
 # -- visibility -------------------------------------------------------------------------
@@ -82,6 +90,14 @@ def visibility(
 
 
 # -- paths ------------------------------------------------------------------------------
+
+
+def link_position(nav: Nav) -> Any:
+    """The position column of an ordered link (a MultiDatastream's ObservedProperties are
+    in the order of its result arrays), or None."""
+    if nav.link is None or "position" not in nav.link.c:
+        return None
+    return nav.link.c.position
 
 
 def relation_condition(nav: Nav, target: FromClause, parent_id: Any) -> ColumnElement[bool]:
@@ -135,9 +151,21 @@ def resolve(session: Session, path: ResourcePath, ctx: ReadContext) -> Target:
                 and current_entity.name in ("Datastream", "MultiDatastream")
             ):
                 conditions += visibility(step.entity, target_table, ctx)
-            return Target(
+            target = Target(
                 step.entity, conditions=conditions, parent=(current_entity, current_id), nav=nav
             )
+            position = link_position(nav)
+            if position is not None:
+                assert nav.link is not None and nav.link_this and nav.link_target
+                target.order = [
+                    select(position)
+                    .where(
+                        nav.link.c[nav.link_this] == current_id,
+                        nav.link.c[nav.link_target] == target_table.c.id,
+                    )
+                    .scalar_subquery()
+                ]
+            return target
         if not _exists(session, step.entity, step.id, ctx, [condition]):
             raise NotFoundError
         current_entity, current_id = step.entity, step.id
@@ -148,11 +176,18 @@ def resolve(session: Session, path: ResourcePath, ctx: ReadContext) -> Target:
 
 
 def _order(
-    entity: EntityType, table: FromClause, options: QueryOptions, ctx: ReadContext
+    entity: EntityType,
+    table: FromClause,
+    options: QueryOptions,
+    ctx: ReadContext,
+    own: Sequence[Any] = (),
 ) -> list[Any]:
-    terms = compile_orderby(options.orderby, ctx.scope(entity, table)) if options.orderby else []
+    try:
+        terms = compile_orderby(options.orderby, ctx.scope(entity, table))
+    except ODataError as exc:
+        raise exc.within("$orderby", options.raw.get("$orderby", "")) from None
     # A final order by id makes paging stable when other keys tie.
-    return [*terms, table.c.id.asc()]
+    return [*terms, *own, table.c.id.asc()]
 
 
 def _conditions(
@@ -160,7 +195,10 @@ def _conditions(
 ) -> list[Any]:
     if options.filter is None:
         return []
-    return [compile_filter(options.filter, ctx.scope(entity, table))]
+    try:
+        return [compile_filter(options.filter, ctx.scope(entity, table))]
+    except ODataError as exc:
+        raise exc.within("$filter", options.raw.get("$filter", "")) from None
 
 
 @dataclass
@@ -181,12 +219,13 @@ def read_page(
     query: Select[Any] = (
         select(table)
         .where(*conditions)
-        .order_by(*_order(entity, table, options, ctx))
+        .order_by(*_order(entity, table, options, ctx, target.order))
         .limit(options.top + 1)
         .offset(options.skip)
     )
     rows = [dict(r) for r in session.execute(query).mappings()]
-    more = len(rows) > options.top
+    # $top=0 asks for the count only: a next page of 0 entities would never end.
+    more = options.top > 0 and len(rows) > options.top
     rows = rows[: options.top]
     count = _count(session, target, conditions, options) if options.count else None
     return Page(rows, count, more)
@@ -232,6 +271,7 @@ def expand(
 ) -> None:
     """Attach ``_expanded[nav] = (rows or row, count, more)`` to each parent row, recursively."""
     if not rows:
+        _check_expand(items, ctx)
         return
     for item in items:
         nav = entity.navs[item.nav]
@@ -239,6 +279,16 @@ def expand(
             _expand_many(session, entity, rows, item, nav, ctx)
         else:
             _expand_one(session, rows, item, nav, ctx)
+
+
+def _check_expand(items: list[ExpandItem], ctx: ReadContext) -> None:
+    """Compile what an expansion would run, so that a wrong nested $filter is an error
+    whether or not there is anything to expand."""
+    for item in items:
+        table = item.target.table
+        _conditions(item.target, table, item.options, ctx)
+        _order(item.target, table, item.options, ctx)
+        _check_expand(item.options.expand, ctx)
 
 
 def _expand_one(
@@ -290,8 +340,10 @@ def _expand_many(
     ]
     if not (target.name == "Observation" and entity.name in ("Datastream", "MultiDatastream")):
         conditions += visibility(target, table, ctx)
+    position = link_position(nav)
+    own = [] if position is None else [position]
     rank = func.row_number().over(
-        partition_by=parent_key, order_by=_order(target, table, options, ctx)
+        partition_by=parent_key, order_by=_order(target, table, options, ctx, own)
     )
     inner = (
         select(table, parent_key.label("klug_parent"), rank.label("klug_rank"))
@@ -326,7 +378,7 @@ def _expand_many(
         r.setdefault("_expanded", {})[item.nav] = (
             group[: options.top],
             count,
-            len(group) > options.top,
+            options.top > 0 and len(group) > options.top,
         )
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -146,6 +146,10 @@ def read(resource: str, request: Request, session: SessionDep, principal: Anyone
         return _json(query.render_page(target.entity, page, options, ctx, url))
     except ODataError as exc:
         raise _bad(exc.describe()) from None
+    except DataError:
+        # PostgreSQL refuses values out of its range (a float overflowing, a time shifted
+        # past bigint) while evaluating a $filter: the client's expression, not a fault.
+        raise _bad("a value in the query is out of range for the database") from None
     except query.NotFoundError:
         raise Problem(404, "no such entity") from None
 
@@ -219,24 +223,48 @@ def create_observations(request: Request, session: SessionDep, _: CanWrite, body
     if not isinstance(body, list):
         raise _bad("CreateObservations takes a list of {Datastream, components, dataArray} objects")
     now = timeutil.now_micros()
-    items: list[ingest.NewObservation] = []
+    # Per dataArray row, in order: its item, or None when the row itself is wrong.
+    rows: list[ingest.NewObservation | None] = []
     try:
         for group in body:
             if not isinstance(group, dict) or not isinstance(group.get("dataArray"), list):
                 raise EntityError("each entry needs 'components' and 'dataArray'")
-            components = group.get("components")
-            if not isinstance(components, list) or not all(isinstance(c, str) for c in components):
-                raise EntityError("'components' must be a list of property names")
+            components = ingest.check_components(group.get("components"))
             stream = _stream_reference(group)
             for row in group["dataArray"]:
-                if not isinstance(row, list):
-                    raise EntityError("each dataArray entry must be a list")
-                items.append(ingest.from_components(components, row, now=now, **stream))
-        stored = ingest.store(session, items, now=now)
+                rows.append(_row(components, row, now, stream))
+    except EntityError as exc:
+        raise _fail_on(exc) from None
+    # The standard answers a row that cannot be stored with "error" and stores the others.
+    items = [item for item in rows if item is not None]
+    good = [
+        item
+        for item, problem in zip(items, ingest.problems(session, items), strict=True)
+        if problem is None
+    ]
+    try:
+        stored = {id(s.item): s.id for s in ingest.store(session, good, now=now)}
     except (EntityError, IntegrityError) as exc:
         raise _fail_on(exc) from None
     base = _base(request)
-    return _json([f"{base}/Observations({s.id})" for s in stored], 201)
+    links = [
+        f"{base}/Observations({stored[id(item)]})"
+        if item is not None and id(item) in stored
+        else "error"
+        for item in rows
+    ]
+    return _json(links, 201)
+
+
+def _row(
+    components: list[str], row: Any, now: int, stream: dict[str, int | None]
+) -> ingest.NewObservation | None:
+    if not isinstance(row, list):
+        return None
+    try:
+        return ingest.from_components(components, row, now=now, **stream)
+    except EntityError:
+        return None
 
 
 def _stream_reference(group: dict[str, Any]) -> dict[str, int | None]:

@@ -31,8 +31,9 @@ class WriteResult:
 
 
 def _reference(value: Any) -> int | None:
-    """``{"@iot.id": 5}`` (only the id) → 5; anything else → None."""
-    if isinstance(value, dict) and set(value) == {"@iot.id"}:
+    """``{"@iot.id": 5}`` → 5; anything else → None. Properties beside the id are ignored:
+    clients (frost_sta_client) send a related entity as they read it, to link it."""
+    if isinstance(value, dict) and "@iot.id" in value:
         ref = value["@iot.id"]
         if isinstance(ref, bool) or not isinstance(ref, int | str) or not str(ref).isdigit():
             raise EntityError("@iot.id must be a whole number")

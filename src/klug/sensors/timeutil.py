@@ -91,7 +91,10 @@ def fixed_micros(duration: isodate.Duration | dt.timedelta) -> int | None:
 def add_duration(micros: int, duration: isodate.Duration | dt.timedelta, sign: int = 1) -> int:
     """Calendar-correct: 2026-01-31 + P1M = 2026-02-28 (as isodate defines it)."""
     base = from_micros(micros)
-    return to_micros(base + duration if sign > 0 else base - duration)
+    try:
+        return to_micros(base + duration if sign > 0 else base - duration)
+    except OverflowError:
+        raise TimeFormatError("the time would lie outside the years 1 to 9999") from None
 
 
 def format_instant(micros: int | None) -> str | None:

@@ -10,7 +10,9 @@ an instant or an interval ``[start, end)``. Comparisons with an interval A and a
 * ``A lt B``: A is over before B begins
   (instant: ``start < B.start``; interval: ``end <= B.start``);
 * ``A gt B``: A begins after B is over (``A.start > B.start`` for an instant B, ``>= B.end`` else);
-* ``A le B``/``A ge B``: as lt/gt, or equal.
+* ``A ge B`` for an instant B: A begins at or after B (``A.start >= B``), so that an
+  interval starting at B counts; ``A le B`` for an instant A mirrors it (``A <= B.start``);
+* otherwise ``A le B``/``A ge B``: as lt/gt, or equal.
 
 Extension functions ``overlaps``, ``before``, ``after``, ``meets``, ``during`` take two times.
 Durations (``duration'PT1H'``) add to and subtract from times; months and years only
@@ -19,7 +21,9 @@ with constant times (``now() sub duration'P1M'``), as their length depends on th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -30,6 +34,7 @@ from sqlalchemy import (
     Float,
     FromClause,
     Integer,
+    Numeric,
     String,
     Text,
     and_,
@@ -52,6 +57,9 @@ from klug.sensors.odata.errors import ODataError
 from klug.sensors.odata.expressions import Binary, Call, Literal, Member, Node, Unary
 
 DAY = 86_400_000_000
+MAX_INTEGER = 2**63 - 1  # what both databases can bind as a whole number
+# A DE-9IM intersection matrix pattern for st_relate, e.g. 'T*F**F***' (within).
+DE9IM = re.compile(r"^[TF*012]{9}$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,9 @@ class Expr:
     chain: Chain = field(default_factory=Chain)
 
 
+Visibility = Callable[[EntityType, FromClause], list[ColumnElement[bool]]]
+
+
 @dataclass
 class Scope:
     entity: EntityType
@@ -88,6 +99,9 @@ class Scope:
     dialect: str
     now: int
     postgis: bool = True
+    # What the reader may see of each table a path reaches: a condition on a non-public
+    # Datastream must not reveal it (or its Observations) either.
+    visible: Visibility | None = None
 
 
 class Compiler:
@@ -109,9 +123,12 @@ class Compiler:
             return [expr.sql, expr.end]
         if expr.kind == "result":
             return [expr.sql, expr.text]
-        if expr.kind in ("json", "geo"):
+        if expr.kind == "json":
+            # Numbers by value (12 after 2, not as texts), then the other values by text.
+            return [self._json_as(expr, "number"), self._json_as_text(expr.sql)]
+        if expr.kind == "geo" and not expr.geometry:
             return [self._json_as_text(expr.sql)]
-        if expr.sql is None:
+        if expr.sql is None or expr.kind in ("geo", "null"):
             raise ODataError("this expression cannot be used to sort")
         return [expr.sql]
 
@@ -119,15 +136,18 @@ class Compiler:
 
     def compile(self, node: Node) -> Expr:
         if isinstance(node, Literal):
-            return self.literal(node)
+            with _pointing_at(node.position):
+                return self.literal(node)
         if isinstance(node, Member):
-            return self.member(node.path)
+            with _pointing_at(node.position):
+                return self.member(node.path)
         if isinstance(node, Unary):
             return self.unary(node)
         if isinstance(node, Binary):
             return self.binary(node)
         if isinstance(node, Call):
-            return self.call(node)
+            with _pointing_at(node.position):
+                return self.call(node)
         raise ODataError(f"unsupported expression {node!r}")
 
     # -- literals -------------------------------------------------------------------------
@@ -135,7 +155,9 @@ class Compiler:
     def literal(self, node: Literal) -> Expr:
         kind, value = node.kind, node.value
         if kind == "number":
-            return Expr("number", literal(value, Float if isinstance(value, float) else Integer))
+            if isinstance(value, int) and abs(value) > MAX_INTEGER:
+                raise ODataError(f"the number {value} is too large (at most {MAX_INTEGER})")
+            return Expr("number", literal(value, Float if isinstance(value, float) else BigInteger))
         if kind == "string":
             return Expr("string", literal(value, String))
         if kind == "bool":
@@ -160,9 +182,13 @@ class Compiler:
             return Expr("number", literal(micros, BigInteger))
         if kind == "duration":
             try:
-                return Expr("duration", duration=timeutil.parse_duration(value))
+                duration = timeutil.parse_duration(value)
             except timeutil.TimeFormatError as exc:
                 raise ODataError(str(exc)) from None
+            fixed = timeutil.fixed_micros(duration)
+            if fixed is not None and abs(fixed) > MAX_INTEGER:
+                raise ODataError(f"the duration {value!r} is too long")
+            return Expr("duration", duration=duration)
         if kind == "geometry":
             return self._geometry_literal(value)
         raise ODataError(f"unsupported literal {value!r}")
@@ -227,25 +253,26 @@ class Compiler:
     ) -> tuple[EntityType, FromClause, Chain]:
         target = ENTITY_TYPES[nav.target]
         alias = target.table.alias()
+        visible = tuple(self.scope.visible(target, alias)) if self.scope.visible else ()
         if nav.fk is not None:
-            return target, alias, chain.extend((alias,), (alias.c.id == table.c[nav.fk],), False)
+            condition = alias.c.id == table.c[nav.fk]
+            return target, alias, chain.extend((alias,), (condition, *visible), False)
         if nav.back_fk is not None:
-            return (
-                target,
-                alias,
-                chain.extend((alias,), (alias.c[nav.back_fk] == table.c.id,), True),
-            )
+            condition = alias.c[nav.back_fk] == table.c.id
+            return target, alias, chain.extend((alias,), (condition, *visible), True)
         assert nav.link is not None and nav.link_this and nav.link_target
         link = nav.link.alias()
         conditions = (link.c[nav.link_this] == table.c.id, alias.c.id == link.c[nav.link_target])
-        return target, alias, chain.extend((link, alias), conditions, True)
+        return target, alias, chain.extend((link, alias), (*conditions, *visible), True)
 
     def _property(self, prop: Prop, table: FromClause, rest: tuple[str, ...], chain: Chain) -> Expr:
         column = table.c[prop.column]
         if prop.kind in ("json", "geo"):
             if rest:
                 return self._json_path(column, rest, text_column=False, chain=chain)
-            return Expr(prop.kind, column, chain=chain)
+            # SQLite: a JSON null and a missing value are both null to a client.
+            jtype = None if self.pg else func.json_type(column)
+            return Expr(prop.kind, column, jtype=jtype, chain=chain)
         if prop.kind == "result":
             if rest:
                 return self._json_path(table.c.result_json, rest, text_column=True, chain=chain)
@@ -311,14 +338,21 @@ class Compiler:
             raise ODataError("durations can only be added to or subtracted from times")
         chain = _merge_chains(left, right)
         a, b = self.as_number(left).sql, self.as_number(right).sql
+        # Division by zero has no value (PostgreSQL would abort the query).
+        divisor = func.nullif(b, 0)
         sql = {
             "add": lambda: a + b,
             "sub": lambda: a - b,
             "mul": lambda: a * b,
-            "div": lambda: cast(a, Float) / b,
-            "mod": lambda: a % b,
+            "div": lambda: cast(a, Float) / divisor,
+            "mod": lambda: a - b * self._truncate(cast(a, Float) / divisor),
         }[op]()
         return Expr("number", sql, chain=chain)
+
+    def _truncate(self, number: Any) -> Any:
+        """Towards zero, so that ``mod`` keeps the sign of the dividend (OData): SQL's ``%``
+        truncates decimals on SQLite and does not exist for floats on PostgreSQL."""
+        return func.trunc(number) if self.pg else cast(number, Integer)
 
     def _time_arithmetic(self, op: str, left: Expr, right: Expr) -> Expr:
         if left.kind in ("time", "interval") and right.kind in ("time", "interval"):
@@ -333,12 +367,16 @@ class Compiler:
             raise ODataError("times can be shifted by durations only, e.g. duration'PT1H'")
         sign = 1 if op == "add" else -1
         if time_side.constant is not None:
-            start = timeutil.add_duration(time_side.constant.start, other.duration, sign)
-            end = (
-                None
-                if time_side.constant.end is None
-                else timeutil.add_duration(time_side.constant.end, other.duration, sign)
-            )
+            constant = time_side.constant
+            try:
+                start = timeutil.add_duration(constant.start, other.duration, sign)
+                end = (
+                    None
+                    if constant.end is None
+                    else timeutil.add_duration(constant.end, other.duration, sign)
+                )
+            except timeutil.TimeFormatError as exc:
+                raise ODataError(str(exc)) from None
             return self._time_constant(timeutil.TimeValue(start, end))
         fixed = timeutil.fixed_micros(other.duration)
         if fixed is None:
@@ -407,6 +445,10 @@ class Compiler:
             return equal
         if op == "ne":
             return not_(equal)
+        if op == "ge" and b_end is None:
+            return a.sql >= b.sql  # type: ignore[no-any-return]
+        if op == "le" and a_end is None:
+            return a.sql <= b.sql  # type: ignore[no-any-return]
         before = _before(a.sql, a_end, b.sql)
         after = _before(b.sql, b_end, a.sql)
         return {"lt": before, "gt": after, "le": or_(before, equal), "ge": or_(after, equal)}[op]
@@ -569,7 +611,9 @@ class Compiler:
         return self._materialise(expr) if not expr.chain.many else expr
 
     def _geo_arg(self, expr: Expr) -> Any:
-        if expr.kind not in ("geo", "json"):
+        # Only validated GeoJSON (location, feature, observedArea): PostGIS aborts the whole
+        # query on the first JSON value that is not a geometry.
+        if expr.kind != "geo":
             raise ODataError(
                 "geospatial functions take geometries "
                 "(e.g. location, or geography'POINT(7.77 49.44)')"
@@ -583,35 +627,53 @@ class Compiler:
             )
         if expr.geometry:
             return expr.sql
-        return func.ST_GeomFromGeoJSON(cast(expr.sql, String))
+        # A GeoJSON Feature (allowed by the standard) is measured by its geometry.
+        is_feature = expr.sql.op("->>")(literal("type", String)) == "Feature"
+        geometry = case(
+            (is_feature, expr.sql.op("->")(literal("geometry", String))), else_=expr.sql
+        )
+        return func.ST_GeomFromGeoJSON(cast(geometry, String))
 
     def _geo(self, name: str, args: list[Expr], kind: str) -> Expr:
-        geometries = [self._geo_arg(a) if i < 2 else a for i, a in enumerate(args)]
-        if self.pg:
-            pg_name = _POSTGIS[name]
-            extra = [self.as_string(args[2]).sql] if len(args) > 2 else []
-            sql = getattr(func, pg_name)(*geometries[:2], *extra)
+        geometries = [self._geo_arg(a) for a in args[:2]]
+        extra = [self.as_string(args[2]).sql] if len(args) > 2 else []
+        if self.pg and name == "geo.length":
+            # As shapely measures on SQLite: a polygon by its perimeter (ST_Length gives 0).
+            sql = func.ST_Length(geometries[0]) + func.ST_Perimeter(geometries[0])
+        elif self.pg:
+            sql = getattr(func, _POSTGIS[name])(*geometries, *extra)
         else:
-            extra = [self.as_string(args[2]).sql] if len(args) > 2 else []
-            sql = getattr(func, "klug_" + name.replace(".", "_"))(*geometries[:2], *extra)
+            sql = getattr(func, "klug_" + name.replace(".", "_"))(*geometries, *extra)
             if kind == "bool":
                 sql = sql == 1
-        return Expr(kind, sql)
+        return Expr(kind, sql, chain=_merge_chains(*args[:2]))
 
     def _interval_relation(self, name: str, args: list[Expr]) -> Expr:
-        a, b = (self._materialise(self._time_arg(x)) for x in args)
+        a, b = (self._time_arg(x) for x in args)
         a_end = func.coalesce(a.end, a.sql) if a.kind == "interval" else a.sql
         b_end = func.coalesce(b.end, b.sql) if b.kind == "interval" else b.sql
         relations = {
             "overlaps": lambda: and_(a.sql < b_end, b.sql < a_end) | and_(a.sql == b.sql),
-            "before": lambda: a_end <= b.sql,
-            "after": lambda: a.sql >= b_end,
+            # As lt and gt: strict for instants, an interval [start, end) may end at B.
+            "before": lambda: _before(a.sql, a.end if a.kind == "interval" else None, b.sql),
+            "after": lambda: _before(b.sql, b.end if b.kind == "interval" else None, a.sql),
             "meets": lambda: or_(a_end == b.sql, b_end == a.sql),
             "during": lambda: and_(a.sql >= b.sql, a_end <= b_end),
             "starts": lambda: a.sql == b.sql,
             "finishes": lambda: a_end == b_end,
         }
-        return Expr("bool", relations[name]())
+        return Expr("bool", relations[name](), chain=_merge_chains(a, b))
+
+
+@contextmanager
+def _pointing_at(position: int | None) -> Iterator[None]:
+    """Errors of a literal, property or function point at it (inner ones keep theirs)."""
+    try:
+        yield
+    except ODataError as exc:
+        if exc.position is None:
+            exc.position = position
+        raise
 
 
 def _text_array(value: str) -> Any:
@@ -671,7 +733,6 @@ def _before(a_start: Any, a_end: Any, b_start: Any) -> ColumnElement[bool]:
 _POSTGIS = {
     "geo.intersects": "ST_Intersects",
     "geo.distance": "ST_Distance",
-    "geo.length": "ST_Length",
     "st_equals": "ST_Equals",
     "st_disjoint": "ST_Disjoint",
     "st_touches": "ST_Touches",
@@ -719,7 +780,12 @@ def _math(name: str) -> Callable[[Compiler, list[Expr]], Expr]:
     def build(c: Compiler, args: list[Expr]) -> Expr:
         number = c.as_number(args[0])
         if name == "round":
-            sql = func.round(number.sql)
+            # Half away from zero (OData): PostgreSQL rounds a float half to even, a numeric not.
+            sql = (
+                cast(func.round(cast(number.sql, Numeric)), Float)
+                if c.pg
+                else func.round(number.sql)
+            )
         elif c.pg:
             sql = func.floor(number.sql) if name == "floor" else func.ceil(number.sql)
         else:
@@ -731,12 +797,23 @@ def _math(name: str) -> Callable[[Compiler, list[Expr]], Expr]:
 
 def _substring(c: Compiler, args: list[Expr]) -> Expr:
     text = c.as_string(args[0])
-    start = c.as_number(args[1]).sql + 1
+    # PostgreSQL's substr takes whole numbers only.
+    start = cast(c.as_number(args[1]).sql, Integer) + 1
     if len(args) == 3:
-        return Expr(
-            "string", func.substr(text.sql, start, c.as_number(args[2]).sql), chain=text.chain
-        )
+        length = cast(c.as_number(args[2]).sql, Integer)
+        return Expr("string", func.substr(text.sql, start, length), chain=text.chain)
     return Expr("string", func.substr(text.sql, start), chain=text.chain)
+
+
+def _relate(c: Compiler, args: list[Expr]) -> Expr:
+    # An invalid pattern aborts the whole query in PostGIS and in shapely alike.
+    pattern = getattr(args[2].sql, "value", None) if args[2].kind == "string" else None
+    if not isinstance(pattern, str) or not DE9IM.match(pattern):
+        raise ODataError(
+            "st_relate() takes a DE-9IM pattern of nine characters T, F, *, 0, 1, 2 "
+            "as text, e.g. 'T*F**F***'"
+        )
+    return c._geo("st_relate", args, "bool")
 
 
 def _indexof(c: Compiler, args: list[Expr]) -> Expr:
@@ -805,7 +882,7 @@ _FUNCTIONS: dict[str, Handler] = {
             "st_contains",
         )
     },
-    "st_relate": ({3}, lambda c, a: c._geo("st_relate", a, "bool")),
+    "st_relate": ({3}, _relate),
     **{
         name: ({2}, (lambda n: lambda c, a: c._interval_relation(n, a))(name))
         for name in ("overlaps", "before", "after", "meets", "during", "starts", "finishes")
@@ -824,5 +901,6 @@ def compile_orderby(items: list[tuple[Node, bool]], scope: Scope) -> list[Column
     terms: list[ColumnElement[Any]] = []
     for node, descending in items:
         for term in compiler.order_terms(node):
-            terms.append(term.desc() if descending else term.asc())
+            # OData: null sorts before any value ascending (PostgreSQL's default is after).
+            terms.append(term.desc().nulls_last() if descending else term.asc().nulls_first())
     return terms

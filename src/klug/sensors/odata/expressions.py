@@ -6,7 +6,7 @@ and a recursive-descent parser with the standard operator precedence.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from klug.sensors.odata.errors import ODataError
@@ -16,17 +16,21 @@ from klug.sensors.odata.errors import ODataError
 class Literal:
     value: Any
     kind: str  # number | string | bool | null | time | date | timeofday | duration | geometry
+    # Where it starts in the text, so that errors found while compiling can point there.
+    position: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
 class Member:
     path: tuple[str, ...]
+    position: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
 class Call:
     name: str
     args: tuple[Node, ...]
+    position: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,9 @@ class Token:
 
 
 def tokenize(text: str) -> list[Token]:
+    if "\x00" in text:
+        # PostgreSQL texts cannot hold NUL; no property or literal needs one.
+        raise ODataError("NUL characters are not allowed", text=text, position=text.index("\x00"))
     tokens: list[Token] = []
     position = 0
     while position < len(text):
@@ -201,18 +208,19 @@ class Parser:
             return Literal(token.text[1:-1].replace("''", "'"), "string")
         if token.kind == "time":
             self.advance()
-            return Literal(token.text, "time")
+            return Literal(token.text, "time", token.position)
         if token.kind == "date":
             self.advance()
-            return Literal(token.text, "date")
+            return Literal(token.text, "date", token.position)
         if token.kind == "timeofday":
             self.advance()
-            return Literal(token.text, "timeofday")
+            return Literal(token.text, "timeofday", token.position)
         if token.kind == "typed":
             self.advance()
             prefix, _, rest = token.text.partition("'")
             value = rest[:-1].replace("''", "'")
-            return Literal(value, "duration" if prefix == "duration" else "geometry")
+            kind = "duration" if prefix == "duration" else "geometry"
+            return Literal(value, kind, token.position)
         if token.kind == "name":
             return self.name_expression()
         raise self.error(f"unexpected {token.text!r}")
@@ -235,7 +243,7 @@ class Parser:
                     self.advance()
                     args.append(self.expression())
             self.expect_punct(")")
-            return Call(word.lower(), tuple(args))
+            return Call(word.lower(), tuple(args), token.position)
         path = [word]
         while self.current.kind == "punct" and self.current.text == "/":
             self.advance()
@@ -243,7 +251,7 @@ class Parser:
             if segment.kind not in ("name", "number"):
                 raise self.error("expected a property name after '/'")
             path.append(self.advance().text)
-        return Member(tuple(path))
+        return Member(tuple(path), token.position)
 
 
 def parse_expression(text: str) -> Node:
@@ -264,8 +272,9 @@ def parse_orderby(text: str) -> list[tuple[Node, bool]]:
     while True:
         node = parser.expression()
         descending = False
-        if parser.at_keyword("asc", "desc"):
-            descending = parser.advance().text == "desc"
+        # Case-insensitive as in OData 4.01: clients (frost_sta_client) send "DESC".
+        if parser.current.kind == "name" and parser.current.text.lower() in ("asc", "desc"):
+            descending = parser.advance().text.lower() == "desc"
         items.append((node, descending))
         if parser.current.kind == "punct" and parser.current.text == ",":
             parser.advance()

@@ -12,6 +12,7 @@ from klug.sensors.odata.expressions import Node, parse_expression, parse_orderby
 
 DEFAULT_TOP = 100
 MAX_TOP = 10_000
+MAX_SKIP = 2**53  # far beyond any collection, and an OFFSET both databases accept
 KNOWN = ("$filter", "$expand", "$select", "$orderby", "$top", "$skip", "$count", "$resultFormat")
 
 
@@ -87,6 +88,8 @@ def parse_options(
             raise ODataError(f"at most {MAX_TOP} entities per page", option="$top")
     if "$skip" in params:
         options.skip = _int("$skip", params["$skip"], minimum=0)
+        if options.skip > MAX_SKIP:
+            raise ODataError(f"must be at most {MAX_SKIP}", option="$skip")
     if "$count" in params:
         value = params["$count"].strip().lower()
         if value not in ("true", "false"):
