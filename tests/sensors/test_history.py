@@ -448,3 +448,18 @@ def test_a_pull_source_stores_readings_and_a_broken_one_shows_stale(
     assert status.last_error is not None and "unusable payload" in status.last_error
     with pytest.raises(ValueError, match="unknown source kind"):
         sources.create("nope", {})
+
+
+def test_counting_all_observations_uses_the_counters_and_respects_visibility(
+    client: TestClient,
+) -> None:
+    public, private = _streams(client, public=[True, False])
+    _store(client, public, [(START + i * HOUR, 1.0) for i in range(7)])
+    _store(client, private, [(START + i * HOUR, 2.0) for i in range(5)])
+    anonymous = client.get("/sta/v1.1/Observations?$count=true&$top=1").json()
+    staff = client.get("/sta/v1.1/Observations?$count=true&$top=1", headers=_key(client)).json()
+    assert (anonymous["@iot.count"], staff["@iot.count"]) == (7, 12)
+    filtered = client.get(
+        "/sta/v1.1/Observations?$count=true&$top=1&$filter=result gt 1", headers=_key(client)
+    )
+    assert filtered.json()["@iot.count"] == 5
