@@ -10,7 +10,8 @@ import json
 import os
 import signal
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from types import FrameType
 
 
@@ -28,6 +29,8 @@ class Figure:
     n: int
     baseline: float | None = None
     tool: str | None = None
+    # Further facts of the run (``db``, ``scale``, ``lost`` …), appended to the JSON line.
+    extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def ratio(self) -> float | None:
@@ -46,6 +49,7 @@ class Figure:
         }
         if self.tool is not None:
             record["tool"] = self.tool
+        record.update({key: value for key, value in self.extra.items() if key not in record})
         return json.dumps(record)
 
 
@@ -65,6 +69,35 @@ def seconds_from_env(name: str, default: float) -> float:
     if value <= 0:
         raise InvalidMeasurement(f"{name} must be positive, got {raw!r}")
     return value
+
+
+DATABASES = ("sqlite", "postgres")
+
+
+@dataclass(frozen=True)
+class Options:
+    """What ``python -m bench --db … --scale …`` asked for, passed on in the environment
+    (``KLUG_BENCH_DB``, ``KLUG_BENCH_SCALE``, ``KLUG_BENCH_CACHE``) so that helpers run on
+    their own (``python -m bench.profile``, ``python -m bench.dataset``) see the same."""
+
+    db: str = "sqlite"
+    scale: float = 1.0
+    cache: bool = True
+
+
+def options() -> Options:
+    db = os.environ.get("KLUG_BENCH_DB") or "sqlite"
+    if db not in DATABASES:
+        raise InvalidMeasurement(f"KLUG_BENCH_DB={db!r}: use {' or '.join(DATABASES)}")
+    raw_scale = os.environ.get("KLUG_BENCH_SCALE") or "1"
+    try:
+        scale = float(raw_scale)
+    except ValueError:
+        raise InvalidMeasurement(f"KLUG_BENCH_SCALE={raw_scale!r} is not a number") from None
+    if not 0 < scale <= 10:
+        raise InvalidMeasurement(f"KLUG_BENCH_SCALE must be in (0, 10], got {raw_scale!r}")
+    cache = os.environ.get("KLUG_BENCH_CACHE", "1").lower() not in {"0", "false", "no"}
+    return Options(db=db, scale=scale, cache=cache)
 
 
 def _exit(signum: int, frame: FrameType | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -47,12 +48,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def server_environment(workdir: Path) -> dict[str, str]:
+def server_environment(workdir: Path, database_url: str | None = None) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("KLUG_")}
     env.update(
         KLUG_ENV="dev",
         KLUG_VAR_DIR=str(workdir),
-        KLUG_DATABASE_URL=f"sqlite:///{workdir}/klug.db",
+        KLUG_DATABASE_URL=database_url or f"sqlite:///{workdir}/klug.db",
         KLUG_SECRET_KEY=SECRET_KEY,
         KLUG_LOG_LEVEL="WARNING",
         KLUG_RATE_LIMIT_IP=UNLIMITED,
@@ -90,6 +91,56 @@ def _wait_until_healthy(
 
 
 @contextlib.contextmanager
+def _serving(env: dict[str, str], workdir: Path, log_file: Path, port: int) -> Iterator[Server]:
+    """``klug serve`` (one worker) with ``env`` on ``port`` until the block ends."""
+    base_url = f"http://127.0.0.1:{port}"
+    with log_file.open("ab") as output:
+        process = subprocess.Popen(
+            [klug_executable(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=REPO,
+            stdout=output,
+            stderr=output,
+        )
+    try:
+        _wait_until_healthy(base_url, process)
+        log(f"server pid {process.pid} at {base_url} (log: {log_file})")
+        yield Server(base_url=base_url, pid=process.pid, workdir=workdir)
+    except InvalidMeasurement as exc:
+        excerpt = _errors_in(log_file)
+        if excerpt:
+            raise InvalidMeasurement(f"{exc}\nserver log:\n{excerpt}") from None
+        raise
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+LOG_DIR = REPO / "var" / "bench" / "logs"
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Warning)\b.*")
+
+
+def _errors_in(log_file: Path) -> str:
+    """The exception lines of a failed run's server log (statements and parameters cut
+    short), and where the whole log is kept."""
+    if not log_file.exists() or log_file.stat().st_size == 0:
+        return ""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    kept = LOG_DIR / f"server-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    shutil.copyfile(log_file, kept)
+    lines = log_file.read_text(errors="replace").splitlines()
+    errors = [line[:400] for line in lines if _EXCEPTION_LINE.match(line)]
+    if not errors:
+        errors = [line[:400] for line in lines[-10:]]
+    unique = list(dict.fromkeys(errors))[-8:]
+    return "\n".join([*unique, f"(whole log: {kept})"])
+
+
+@contextlib.contextmanager
 def demo_server() -> Iterator[Server]:
     """Migrate, seed the demo city and serve it (one worker) until the block ends."""
     with tempfile.TemporaryDirectory(prefix="klug-bench-") as tmp:
@@ -98,32 +149,21 @@ def demo_server() -> Iterator[Server]:
         log_file = workdir / "server.log"
         _klug(["migrate"], env, log_file)
         _klug(["demo", "--no-serve"], env, log_file)
-        port = free_port()
-        base_url = f"http://127.0.0.1:{port}"
-        with log_file.open("ab") as output:
-            process = subprocess.Popen(
-                [klug_executable(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                env=env,
-                cwd=REPO,
-                stdout=output,
-                stderr=output,
-            )
-        try:
-            _wait_until_healthy(base_url, process)
-            log(f"server pid {process.pid} at {base_url} (log: {log_file})")
-            yield Server(base_url=base_url, pid=process.pid, workdir=workdir)
-        except InvalidMeasurement as exc:
-            server_log = log_file.read_text()[-2000:]
-            if server_log:
-                raise InvalidMeasurement(f"{exc}\nserver log:\n{server_log}") from None
-            raise
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        with _serving(env, workdir, log_file, free_port()) as server:
+            yield server
+
+
+@contextlib.contextmanager
+def database_server(database_url: str, workdir: Path, **settings: str) -> Iterator[Server]:
+    """Serve an existing, migrated database (one worker) until the block ends;
+    ``settings`` are further ``KLUG_<NAME>`` variables (``mqtt_url="mqtt://…"``)."""
+    port = free_port()
+    env = server_environment(workdir, database_url)
+    # Links in answers (selfLinks, Location headers) name the server actually asked.
+    env["KLUG_BASE_URL"] = f"http://127.0.0.1:{port}"
+    env.update({f"KLUG_{name.upper()}": value for name, value in settings.items()})
+    with _serving(env, workdir, workdir / "server.log", port) as server:
+        yield server
 
 
 def serve_until_interrupted() -> None:
