@@ -348,7 +348,11 @@ class _Progress:
 def _features(factory: Any, streams: list[_Stream]) -> dict[int, int]:
     """The FeatureOfInterest that ingest derives from each Thing's Location (§8.2.7)."""
     with factory() as session:
-        features = {s.thing_id: ingest.feature_for_thing(session, s.thing_id) for s in streams}
+        features: dict[int, int] = {}
+        for stream in streams:
+            feature = ingest.feature_for_thing(session, stream.thing_id)
+            assert feature is not None, "every generated Thing has a Location"
+            features[stream.thing_id] = feature
         session.commit()
     return features
 

@@ -5,6 +5,7 @@ Nothing imports this module; it imports the domains and wires them together.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -48,6 +49,8 @@ from klug.sensors import jobs as sensors_jobs
 from klug.sensors import pages as sensors_pages
 from klug.sensors import router as sensors_router
 from klug.sensors import sqlfunctions  # noqa: F401 - SQLite gets the geospatial functions
+from klug.sensors.batcher import IngestBatcher
+from klug.sensors.ingest import SensorCache, follow_structure_changes
 from klug.sensors.mqtt import BridgeService
 from klug.web import ops
 from klug.web import pages as shell_pages
@@ -103,9 +106,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mailer = Mailer(
         factory, create_transport(settings.smtp_url, settings.var_dir), settings.mail_from
     )
-    factory.configure(info={"klug_bus": bus, "klug_mailer": mailer})
+    sensor_cache = SensorCache()
+    factory.configure(
+        info={"klug_bus": bus, "klug_mailer": mailer, "klug_sensor_cache": sensor_cache}
+    )
     jobs = JobRunner(factory, [sensors_jobs.RETENTION])
     bridge = BridgeService(settings, factory, bus) if settings.mqtt_url else None
+    batcher = IngestBatcher(factory)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -114,12 +121,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await jobs.start()
         if bridge is not None:
             await bridge.start()
+        cache_follower = asyncio.create_task(follow_structure_changes(bus, sensor_cache))
         try:
             yield
         finally:
+            cache_follower.cancel()
             if bridge is not None:
                 await bridge.stop()
             await jobs.stop()
+            await asyncio.to_thread(batcher.stop)
             await mailer.stop()
             await bus.stop()
             engine.dispose()
@@ -145,6 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.mailer = mailer
     app.state.rate_limiter = rate_limiter
     app.state.mqtt_bridge = bridge
+    app.state.ingest_batcher = batcher
     app.state.secret_box = SecretBox(secret)
     app.state.cells = {}
     app.state.session_policy = SessionPolicy.from_minutes(

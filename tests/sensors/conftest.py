@@ -116,8 +116,9 @@ def problem(response: httpx.Response, status: int = 400) -> str:
 # -- databases and apps -------------------------------------------------------------------
 
 
-def make_client(database_url: str, var_dir: Path) -> TestClient:
+def make_client(database_url: str, var_dir: Path, redis_url: str | None = None) -> TestClient:
     settings = Settings(
+        redis_url=redis_url,
         env="dev",
         database_url=database_url,
         secret_key=TEST_SECRET,

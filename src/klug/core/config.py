@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     staff_idle_minutes: int = Field(default=30, ge=1, le=30)
     citizen_idle_minutes: int = Field(default=7 * 24 * 60, ge=5)
     forwarded_allow_ips: str = "127.0.0.1"
-    db_pool_size: int = Field(default=10, ge=1)
+    db_pool_size: int = Field(default=20, ge=1)
 
     @field_validator("base_url")
     @classmethod

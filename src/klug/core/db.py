@@ -120,12 +120,12 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
         path = sqlite_path(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, pool_size=pool_size, max_overflow=pool_size * 2)
+        # SQLite connections cost little but are slow to open (pragmas, functions):
+        # keep one per thread-pool thread (40) rather than opening and closing under load.
+        engine = create_engine(parsed, pool_size=max(pool_size, 40), max_overflow=10)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(
-        parsed, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True
-    )
+    return create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
 def make_session_factory(engine: Engine, **info: Any) -> sessionmaker[Session]:

@@ -8,8 +8,10 @@ summary (count, latest value, time range) and its 1 min / 1 h / 1 d aggregates c
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -22,13 +24,14 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    tuple_,
     update,
 )
+from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from klug.core.events import publish_after_commit
+from klug.core.events import EventBus, publish_after_commit
 from klug.sensors import models as m
 from klug.sensors import timeutil
 from klug.sensors.entities import OBSERVATION
@@ -53,6 +56,10 @@ class NewObservation:
     parameters: Any = None
     feature_of_interest_id: int | None = None
     result_raw: Any = None
+    digest: int = 0
+
+    def __post_init__(self) -> None:
+        self.digest = result_digest(self.result_number, self.result_json)
 
     @property
     def key(self) -> tuple[int | None, int | None, int, int]:
@@ -62,10 +69,6 @@ class NewObservation:
             self.phenomenon_time_start,
             self.digest,
         )
-
-    @property
-    def digest(self) -> int:
-        return result_digest(self.result_number, self.result_json)
 
 
 @dataclass
@@ -158,42 +161,145 @@ def from_components(
 # -- streams and features of interest --------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Stream:
     thing_id: int
     width: int | None  # number of results a MultiDatastream observation carries
+
+
+class SensorCache:
+    """What every batch asks again – which Thing a Datastream belongs to, which
+    FeatureOfInterest a Thing's Location gave – kept for a minute per process.
+
+    Only what a committed transaction saw is kept (a rolled-back batch may have made a
+    FeatureOfInterest that never came to be). Changes made in this process (a Thing
+    moves, a Datastream is deleted) forget entries at once; another process notices
+    within the minute, or when the database refuses a row (see ``store``).
+    """
+
+    TTL_S = 60.0
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, int], tuple[float, Any]] = {}
+
+    def get(self, kind: str, key: int) -> Any:
+        entry = self._entries.get((kind, key))
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, kind: str, key: int, value: Any) -> None:
+        self._entries[(kind, key)] = (time.monotonic() + self.TTL_S, value)
+
+    def forget_thing(self, thing_id: int) -> None:
+        self._entries.pop(("feature_of_thing", thing_id), None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+STRUCTURE_TOPIC = "sensors.structure"
+
+
+async def follow_structure_changes(bus: EventBus, cache: SensorCache) -> None:
+    """Forget the cache whenever any process changes Things, Locations or streams."""
+    async with bus.subscribe(STRUCTURE_TOPIC) as subscription:
+        async for _event in subscription:
+            cache.clear()
+
+
+class _SessionCache:
+    """A session's view of the cache: its own findings count once it commits."""
+
+    def __init__(self, session: Session, shared: SensorCache) -> None:
+        self.shared = shared
+        self.pending: dict[tuple[str, int], Any] = {}
+        sa_event.listen(session, "after_commit", self._commit)
+        sa_event.listen(session, "after_rollback", self._rollback)
+
+    def get(self, kind: str, key: int) -> Any:
+        found = self.pending.get((kind, key))
+        return found if found is not None else self.shared.get(kind, key)
+
+    def put(self, kind: str, key: int, value: Any) -> None:
+        self.pending[(kind, key)] = value
+
+    def forget_thing(self, thing_id: int) -> None:
+        self.pending.pop(("feature_of_thing", thing_id), None)
+        self.shared.forget_thing(thing_id)
+
+    def clear(self) -> None:
+        self.pending.clear()
+        self.shared.clear()
+
+    def _commit(self, _session: Session) -> None:
+        for (kind, key), value in self.pending.items():
+            self.shared.put(kind, key, value)
+        self.pending.clear()
+
+    def _rollback(self, _session: Session) -> None:
+        self.pending.clear()
+
+
+def cache_of(session: Session) -> _SessionCache:
+    view = session.info.get("klug_sensor_cache_view")
+    if isinstance(view, _SessionCache):
+        return view
+    shared = session.info.get("klug_sensor_cache")
+    if not isinstance(shared, SensorCache):
+        # Without an application (CLI, tests) a session gets a private cache.
+        shared = SensorCache()
+    view = session.info["klug_sensor_cache_view"] = _SessionCache(session, shared)
+    return view
+
+
+@cache
+def _stream_queries() -> tuple[Any, Any]:
+    datastreams = select(m.datastream.c.id, m.datastream.c.thing_id).where(
+        m.datastream.c.id.in_(bindparam("ids", expanding=True))
+    )
+    multi = select(
+        m.multi_datastream.c.id,
+        m.multi_datastream.c.thing_id,
+        m.multi_datastream.c.unit_of_measurements,
+    ).where(m.multi_datastream.c.id.in_(bindparam("ids", expanding=True)))
+    return datastreams, multi
 
 
 def _streams(
     session: Session, items: list[NewObservation]
 ) -> tuple[dict[int, _Stream], dict[int, _Stream]]:
     """The (Multi)Datastreams the items name that exist."""
-    ds_ids = sorted({i.datastream_id for i in items if i.datastream_id is not None})
-    mds_ids = sorted({i.multi_datastream_id for i in items if i.multi_datastream_id is not None})
-    datastreams: dict[int, _Stream] = {}
-    multi: dict[int, _Stream] = {}
-    if ds_ids:
-        query = select(m.datastream.c.id, m.datastream.c.thing_id).where(
-            m.datastream.c.id.in_(bindparam("ids", expanding=True))
+    known = cache_of(session)
+    found: list[dict[int, _Stream]] = [{}, {}]
+    for index, (kind, ids) in enumerate(
+        (
+            ("datastream", {i.datastream_id for i in items if i.datastream_id is not None}),
+            ("multi", {i.multi_datastream_id for i in items if i.multi_datastream_id is not None}),
         )
-        datastreams = {
-            row.id: _Stream(row.thing_id, None) for row in session.execute(query, {"ids": ds_ids})
-        }
-    if mds_ids:
-        query = select(
-            m.multi_datastream.c.id,
-            m.multi_datastream.c.thing_id,
-            m.multi_datastream.c.unit_of_measurements,
-        ).where(m.multi_datastream.c.id.in_(bindparam("ids", expanding=True)))
-        multi = {
-            row.id: _Stream(row.thing_id, len(row.unit_of_measurements))
-            for row in session.execute(query, {"ids": mds_ids})
-        }
-    return datastreams, multi
+    ):
+        missing = []
+        for stream_id in ids:
+            cached = known.get(kind, stream_id)
+            if cached is None:
+                missing.append(stream_id)
+            else:
+                found[index][stream_id] = cached
+        if missing:
+            for row in session.execute(_stream_queries()[index], {"ids": sorted(missing)}):
+                stream = _Stream(row[1], len(row[2]) if index == 1 else None)
+                found[index][row[0]] = stream
+                known.put(kind, row[0], stream)
+    return found[0], found[1]
 
 
-def feature_for_thing(session: Session, thing_id: int) -> int:
-    """The FeatureOfInterest generated from the Thing's current Location (§8.2.7)."""
+def feature_for_thing(session: Session, thing_id: int) -> int | None:
+    """The FeatureOfInterest generated from the Thing's current Location (§8.2.7), or
+    None when the Thing has no Location."""
+    known = cache_of(session)
+    cached = known.get("feature_of_thing", thing_id)
+    if cached is not None:
+        return int(cached)
     location = (
         session.execute(
             select(m.location)
@@ -206,36 +312,39 @@ def feature_for_thing(session: Session, thing_id: int) -> int:
         .first()
     )
     if location is None:
-        raise EntityError(
-            "the Observation has no FeatureOfInterest, "
-            "and its Thing has no Location to derive one from"
-        )
+        return None
     existing = session.execute(
         select(m.feature_of_interest.c.id).where(
             m.feature_of_interest.c.generated_from_location_id == location["id"]
         )
     ).scalar()
-    if existing is not None:
-        return int(existing)
-    created = session.execute(
-        m.feature_of_interest.insert()
-        .values(
-            name=location["name"],
-            description=location["description"],
-            encoding_type=location["encoding_type"],
-            feature=location["location"],
-            generated_from_location_id=location["id"],
-        )
-        .returning(m.feature_of_interest.c.id)
-    ).scalar_one()
-    return int(created)
+    if existing is None:
+        existing = session.execute(
+            m.feature_of_interest.insert()
+            .values(
+                name=location["name"],
+                description=location["description"],
+                encoding_type=location["encoding_type"],
+                feature=location["location"],
+                generated_from_location_id=location["id"],
+            )
+            .returning(m.feature_of_interest.c.id)
+        ).scalar_one()
+    known.put("feature_of_thing", thing_id, int(existing))
+    return int(existing)
 
 
-def _existing(session: Session, column: Any, ids: set[Any]) -> set[Any]:
-    if not ids:
-        return set()
-    query = select(column).where(column.in_(bindparam("ids", expanding=True)))
-    return set(session.execute(query, {"ids": sorted(ids)}).scalars())
+def _existing_features(session: Session, ids: set[int]) -> set[int]:
+    known = cache_of(session)
+    found = {i for i in ids if known.get("feature", i) is not None}
+    missing = ids - found
+    if missing:
+        column = m.feature_of_interest.c.id
+        query = select(column).where(column.in_(bindparam("ids", expanding=True)))
+        for feature_id in session.execute(query, {"ids": sorted(missing)}).scalars():
+            found.add(feature_id)
+            known.put("feature", feature_id, True)
+    return found
 
 
 @dataclass
@@ -243,14 +352,13 @@ class _Checked:
     problems: list[str | None]  # per item: why it cannot be stored, or None
     datastreams: dict[int, _Stream]
     multi: dict[int, _Stream]
+    features: dict[int, int | None]  # generated FeatureOfInterest per Thing
 
 
 def _check(session: Session, items: list[NewObservation]) -> _Checked:
     datastreams, multi = _streams(session, items)
-    features = _existing(
-        session,
-        m.feature_of_interest.c.id,
-        {i.feature_of_interest_id for i in items if i.feature_of_interest_id is not None},
+    features = _existing_features(
+        session, {i.feature_of_interest_id for i in items if i.feature_of_interest_id is not None}
     )
     streams = [
         datastreams.get(i.datastream_id)
@@ -258,24 +366,26 @@ def _check(session: Session, items: list[NewObservation]) -> _Checked:
         else multi.get(i.multi_datastream_id or 0)
         for i in items
     ]
-    located = _existing(
-        session,
-        m.thing_location.c.thing_id,
-        {
-            s.thing_id
-            for s, i in zip(streams, items, strict=True)
-            if s is not None and i.feature_of_interest_id is None
-        },
-    )
+    generated: dict[int, int | None] = {}
+    for stream, item in zip(streams, items, strict=True):
+        if (
+            stream is not None
+            and item.feature_of_interest_id is None
+            and stream.thing_id not in generated
+        ):
+            generated[stream.thing_id] = feature_for_thing(session, stream.thing_id)
     problems = [
-        _problem(item, stream, features, located)
+        _problem(item, stream, features, generated)
         for item, stream in zip(items, streams, strict=True)
     ]
-    return _Checked(problems, datastreams, multi)
+    return _Checked(problems, datastreams, multi, generated)
 
 
 def _problem(
-    item: NewObservation, stream: _Stream | None, features: set[int], located: set[int]
+    item: NewObservation,
+    stream: _Stream | None,
+    features: set[int],
+    generated: dict[int, int | None],
 ) -> str | None:
     if stream is None:
         if item.datastream_id is not None:
@@ -290,7 +400,7 @@ def _problem(
     if item.feature_of_interest_id is not None:
         if item.feature_of_interest_id not in features:
             return f"FeatureOfInterest({item.feature_of_interest_id}) does not exist"
-    elif stream.thing_id not in located:
+    elif generated.get(stream.thing_id) is None:
         return (
             "the Observation has no FeatureOfInterest, "
             "and its Thing has no Location to derive one from"
@@ -306,8 +416,97 @@ def problems(session: Session, items: list[NewObservation]) -> list[str | None]:
 # -- storing ----------------------------------------------------------------------------
 
 
-def _insert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+@dataclass(frozen=True)
+class _Statements:
+    insert_observations: Any
+    update_stream: dict[str, Any]
+    upsert_aggregates: Any
+
+
+@cache
+def _statements(dialect: str) -> _Statements:
+    """Built once per dialect: building SQLAlchemy statements per request costs more
+    than running them."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = m.observation
+    observations = (
+        insert(table)
+        .on_conflict_do_nothing()
+        .returning(
+            table.c.id,
+            table.c.datastream_id,
+            table.c.multi_datastream_id,
+            table.c.phenomenon_time_start,
+            table.c.result_digest,
+        )
+    )
+    aggregates = insert(m.aggregate)
+    new, c = aggregates.excluded, m.aggregate.c
+    upsert = aggregates.on_conflict_do_update(
+        index_elements=[c.datastream_id, c.resolution, c.bucket_start],
+        set_={
+            "count": c.count + new.count,
+            "min": case((new.min < c.min, new.min), else_=c.min),
+            "max": case((new.max > c.max, new.max), else_=c.max),
+            "sum": c.sum + new.sum,
+            "last": case((new.last_time >= c.last_time, new.last), else_=c.last),
+            "last_time": case((new.last_time >= c.last_time, new.last_time), else_=c.last_time),
+        },
+    )
+    streams = {
+        column: _stream_update(table_)
+        for column, table_ in (
+            ("datastream_id", m.datastream),
+            ("multi_datastream_id", m.multi_datastream),
+        )
+    }
+    return _Statements(observations, streams, upsert)
+
+
+def _stream_update(table: Any) -> Any:
+    c = table.c
+    micros = BigInteger()
+    newer = or_(
+        c.last_phenomenon_time.is_(None), c.last_phenomenon_time <= bindparam("lt", type_=micros)
+    )
+
+    def smaller(column: Any, name: str) -> Any:
+        value = bindparam(name, type_=micros)
+        return case(
+            (value.is_(None), column), (or_(column.is_(None), column > value), value), else_=column
+        )
+
+    def larger(column: Any, name: str) -> Any:
+        value = bindparam(name, type_=micros)
+        return case(
+            (value.is_(None), column), (or_(column.is_(None), column < value), value), else_=column
+        )
+
+    return (
+        update(table)
+        .where(c.id == bindparam("stream"))
+        .values(
+            observation_count=c.observation_count + bindparam("n", type_=Integer()),
+            phenomenon_time_start=smaller(c.phenomenon_time_start, "pmin"),
+            phenomenon_time_end=larger(c.phenomenon_time_end, "pmax"),
+            result_time_start=smaller(c.result_time_start, "rmin"),
+            result_time_end=larger(c.result_time_end, "rmax"),
+            last_observation_id=case(
+                (newer, bindparam("lid", type_=micros)), else_=c.last_observation_id
+            ),
+            last_result_number=case(
+                (newer, bindparam("lnum", type_=Float())), else_=c.last_result_number
+            ),
+            last_result_json=case(
+                (newer, bindparam("ljson", type_=Text())), else_=c.last_result_json
+            ),
+            last_phenomenon_time=case(
+                (newer, bindparam("lt", type_=micros)), else_=c.last_phenomenon_time
+            ),
+            last_received_at=bindparam("now", type_=micros),
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def store(session: Session, items: list[NewObservation], *, now: int | None = None) -> list[Stored]:
@@ -319,19 +518,15 @@ def store(session: Session, items: list[NewObservation], *, now: int | None = No
     problem = next((p for p in checked.problems if p is not None), None)
     if problem is not None:
         raise EntityError(problem)
-    datastreams, multi = checked.datastreams, checked.multi
-    features: dict[int, int] = {}
     for item in items:
         if item.feature_of_interest_id is None:
             if item.datastream_id is not None:
-                stream = datastreams[item.datastream_id]
+                thing = checked.datastreams[item.datastream_id].thing_id
             else:
                 assert item.multi_datastream_id is not None
-                stream = multi[item.multi_datastream_id]
-            if stream.thing_id not in features:
-                features[stream.thing_id] = feature_for_thing(session, stream.thing_id)
-            item.feature_of_interest_id = features[stream.thing_id]
-
+                thing = checked.multi[item.multi_datastream_id].thing_id
+            item.feature_of_interest_id = checked.features[thing]
+    statements = _statements(session.get_bind().dialect.name)
     rows = [
         {
             "datastream_id": i.datastream_id,
@@ -350,28 +545,13 @@ def store(session: Session, items: list[NewObservation], *, now: int | None = No
         }
         for i in items
     ]
-    table = m.observation
-    statement = (
-        _insert(session)(table)
-        .on_conflict_do_nothing()
-        .returning(
-            table.c.id,
-            table.c.datastream_id,
-            table.c.multi_datastream_id,
-            table.c.phenomenon_time_start,
-            table.c.result_digest,
-        )
-    )
-    created: dict[tuple[Any, ...], int] = {}
-    for row in session.execute(statement, rows):
-        created[
-            (
-                row.datastream_id,
-                row.multi_datastream_id,
-                row.phenomenon_time_start,
-                row.result_digest,
-            )
-        ] = row.id
+    try:
+        inserted = session.execute(statements.insert_observations, rows).all()
+    except IntegrityError:
+        # A Datastream or FeatureOfInterest deleted by another process since it was cached.
+        cache_of(session).clear()
+        raise
+    created = {(r[1], r[2], r[3], r[4]): r[0] for r in inserted}
     existing = _existing_ids(session, [i for i in items if i.key not in created])
 
     results: list[Stored] = []
@@ -385,40 +565,46 @@ def store(session: Session, items: list[NewObservation], *, now: int | None = No
             results.append(Stored(created.get(key) or existing[key], False, item))
     fresh = [s for s in results if s.created]
     if fresh:
-        _update_streams(session, fresh, now)
-        _update_aggregates(session, fresh)
-        publish_after_commit(
-            session, OBSERVATIONS_TOPIC, {"observations": [_event(s) for s in fresh]}
-        )
+        _update_streams(session, fresh, now, statements)
+        _update_aggregates(session, fresh, statements)
+        if session.info.get("klug_bus") is not None:
+            publish_after_commit(
+                session, OBSERVATIONS_TOPIC, {"observations": [_event(s) for s in fresh]}
+            )
     return results
 
 
 def _existing_ids(session: Session, items: list[NewObservation]) -> dict[tuple[Any, ...], int]:
+    """The ids of stored Observations with the items' keys (the duplicates of a batch)."""
     if not items:
         return {}
     table = m.observation
+    wanted = {i.key for i in items}
     found: dict[tuple[Any, ...], int] = {}
-    for column, keyed in (("datastream_id", 0), ("multi_datastream_id", 1)):
-        keys = sorted(
-            {
-                (i.key[keyed], i.phenomenon_time_start, i.digest)
-                for i in items
-                if i.key[keyed] is not None
-            }
-        )
-        if not keys:
+    for column, position in (("datastream_id", 0), ("multi_datastream_id", 1)):
+        streams = sorted({int(key[position] or 0) for key in wanted if key[position] is not None})
+        if not streams:
             continue
+        times = sorted({key[2] for key in wanted if key[position] is not None})
         stream = table.c[column]
+        # Two IN lists keep to the (stream, time, …) index; row-value IN does not.
         query = select(
             table.c.id, stream, table.c.phenomenon_time_start, table.c.result_digest
-        ).where(tuple_(stream, table.c.phenomenon_time_start, table.c.result_digest).in_(keys))
-        for row in session.execute(query):
-            key = (row[1], None, row[2], row[3]) if keyed == 0 else (None, row[1], row[2], row[3])
-            found[key] = row[0]
+        ).where(
+            stream.in_(bindparam("streams", expanding=True)),
+            table.c.phenomenon_time_start.in_(bindparam("times", expanding=True)),
+        )
+        for row in session.execute(query, {"streams": streams, "times": times}):
+            key = (
+                (row[1], None, row[2], row[3]) if position == 0 else (None, row[1], row[2], row[3])
+            )
+            if key in wanted:
+                found[key] = row[0]
     return found
 
 
 def _event(stored: Stored) -> dict[str, Any]:
+    """What live pages and MQTT subscribers learn of a new Observation."""
     item = stored.item
     return {
         "id": stored.id,
@@ -432,11 +618,10 @@ def _event(stored: Stored) -> dict[str, Any]:
     }
 
 
-def _update_streams(session: Session, fresh: list[Stored], now: int) -> None:
-    for column, table in (
-        ("datastream_id", m.datastream),
-        ("multi_datastream_id", m.multi_datastream),
-    ):
+def _update_streams(
+    session: Session, fresh: list[Stored], now: int, statements: _Statements
+) -> None:
+    for column in ("datastream_id", "multi_datastream_id"):
         by_stream: dict[int, list[Stored]] = defaultdict(list)
         for stored in fresh:
             stream_id = getattr(stored.item, column)
@@ -445,7 +630,9 @@ def _update_streams(session: Session, fresh: list[Stored], now: int) -> None:
         if not by_stream:
             continue
         params = []
-        for stream_id, group in by_stream.items():
+        # In id order: concurrent batches lock their streams in the same order (no deadlock).
+        for stream_id in sorted(by_stream):
+            group = by_stream[stream_id]
             latest = max(group, key=lambda s: (s.item.phenomenon_time_start, s.id))
             ends = [s.item.phenomenon_time_end or s.item.phenomenon_time_start for s in group]
             result_times = [s.item.result_time for s in group if s.item.result_time is not None]
@@ -464,53 +651,7 @@ def _update_streams(session: Session, fresh: list[Stored], now: int) -> None:
                     "now": now,
                 }
             )
-        c = table.c
-        newer = or_(
-            c.last_phenomenon_time.is_(None),
-            c.last_phenomenon_time <= bindparam("lt", type_=BigInteger()),
-        )
-
-        def smaller(column: Any, name: str) -> Any:
-            value = bindparam(name, type_=BigInteger())
-            return case(
-                (value.is_(None), column),
-                (or_(column.is_(None), column > value), value),
-                else_=column,
-            )
-
-        def larger(column: Any, name: str) -> Any:
-            value = bindparam(name, type_=BigInteger())
-            return case(
-                (value.is_(None), column),
-                (or_(column.is_(None), column < value), value),
-                else_=column,
-            )
-
-        statement = (
-            update(table)
-            .where(c.id == bindparam("stream"))
-            .values(
-                observation_count=c.observation_count + bindparam("n", type_=Integer()),
-                phenomenon_time_start=smaller(c.phenomenon_time_start, "pmin"),
-                phenomenon_time_end=larger(c.phenomenon_time_end, "pmax"),
-                result_time_start=smaller(c.result_time_start, "rmin"),
-                result_time_end=larger(c.result_time_end, "rmax"),
-                last_observation_id=case(
-                    (newer, bindparam("lid", type_=BigInteger())), else_=c.last_observation_id
-                ),
-                last_result_number=case(
-                    (newer, bindparam("lnum", type_=Float())), else_=c.last_result_number
-                ),
-                last_result_json=case(
-                    (newer, bindparam("ljson", type_=Text())), else_=c.last_result_json
-                ),
-                last_phenomenon_time=case(
-                    (newer, bindparam("lt", type_=BigInteger())), else_=c.last_phenomenon_time
-                ),
-                last_received_at=bindparam("now", type_=BigInteger()),
-            )
-        )
-        session.execute(statement.execution_options(synchronize_session=False), params)
+        session.execute(statements.update_stream[column], params)
 
 
 def _partials(samples: Any) -> dict[tuple[int, int, int], list[Any]]:
@@ -552,30 +693,17 @@ def _aggregate_rows(partials: dict[tuple[int, int, int], list[Any]]) -> list[dic
     ]
 
 
-def _update_aggregates(session: Session, fresh: list[Stored]) -> None:
+def _update_aggregates(session: Session, fresh: list[Stored], statements: _Statements) -> None:
     partials = _partials(
         (s.item.datastream_id, s.item.phenomenon_time_start, s.item.result_number)
         for s in fresh
         if s.item.datastream_id is not None and s.item.result_number is not None
     )
-    if not partials:
-        return
-    table = m.aggregate
-    insert = _insert(session)(table)
-    new = insert.excluded
-    c = table.c
-    statement = insert.on_conflict_do_update(
-        index_elements=[c.datastream_id, c.resolution, c.bucket_start],
-        set_={
-            "count": c.count + new.count,
-            "min": case((new.min < c.min, new.min), else_=c.min),
-            "max": case((new.max > c.max, new.max), else_=c.max),
-            "sum": c.sum + new.sum,
-            "last": case((new.last_time >= c.last_time, new.last), else_=c.last),
-            "last_time": case((new.last_time >= c.last_time, new.last_time), else_=c.last_time),
-        },
-    )
-    session.execute(statement, _aggregate_rows(partials))
+    if partials:
+        # Sorted by key: concurrent batches take their row locks in the same order.
+        session.execute(
+            statements.upsert_aggregates, _aggregate_rows(dict(sorted(partials.items())))
+        )
 
 
 DAY = m.RESOLUTIONS["1d"]

@@ -54,6 +54,10 @@ def _require(session: Session, entity: EntityType, entity_id: int) -> int:
     return entity_id
 
 
+# Entities whose changes the ingest cache must hear about.
+_STRUCTURE = frozenset({"Thing", "Location", "Datastream", "MultiDatastream", "FeatureOfInterest"})
+
+
 class Writer:
     def __init__(self, session: Session, now: int | None = None) -> None:
         self.session = session
@@ -183,6 +187,8 @@ class Writer:
 
     def _historical_location(self, thing_id: int) -> None:
         """Record where the Thing is now: all its current Locations, at this time."""
+        # Observations from now on get their FeatureOfInterest from the new Location.
+        self._structure_changed()
         new_id = int(
             self.session.execute(
                 insert(m.historical_location)
@@ -270,6 +276,8 @@ class Writer:
         if entity.name == "Observation":
             self._update_observation(entity_id, values)
             return
+        if entity.name in _STRUCTURE:
+            self._structure_changed()
         if values:
             self.session.execute(
                 update(entity.table).where(entity.table.c.id == entity_id).values(**values)
@@ -314,6 +322,8 @@ class Writer:
     def delete(self, entity: EntityType, entity_id: int) -> None:
         """Delete with the standard's cascade (a Thing takes its Datastreams and their
         Observations; foreign keys with ON DELETE CASCADE do the rest)."""
+        if entity.name in _STRUCTURE:
+            self._structure_changed()
         table = entity.table
         row = self.session.execute(select(table).where(table.c.id == entity_id)).mappings().first()
         if row is None:
@@ -348,6 +358,8 @@ class Writer:
 
     def add_link(self, entity: EntityType, entity_id: int, nav_name: str, body: Any) -> None:
         nav = entity.navs[nav_name]
+        if entity.name in _STRUCTURE:
+            self._structure_changed()
         ref = _reference(body)
         if ref is None:
             raise EntityError('send {"@iot.id": n} to link an entity')
@@ -373,6 +385,8 @@ class Writer:
                 f"'{nav_name}' links cannot be removed; delete or update the entity instead"
             )
         assert nav.link_this is not None and nav.link_target is not None
+        if entity.name in _STRUCTURE:
+            self._structure_changed()
         result = self.session.execute(
             delete(nav.link).where(
                 nav.link.c[nav.link_this] == entity_id, nav.link.c[nav.link_target] == target_id
@@ -380,6 +394,13 @@ class Writer:
         )
         if not result.rowcount:  # type: ignore[attr-defined]
             raise LookupError(target_id)
+
+    def _structure_changed(self) -> None:
+        """What the ingest cache keeps (a Datastream's Thing, a Thing's generated
+        FeatureOfInterest) may have changed: forget it here now, and in every other
+        process once this commits."""
+        ingest.cache_of(self.session).clear()
+        publish_after_commit(self.session, ingest.STRUCTURE_TOPIC, {})
 
     def announce(self, base: str) -> None:
         """After commit: tell MQTT subscribers (through the bridge) what was created."""
