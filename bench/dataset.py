@@ -63,7 +63,7 @@ from klug.sensors.values import result_digest
 REPO = Path(__file__).resolve().parents[1]
 CACHE_DIR = REPO / "var" / "bench"
 # Bump when the generated data change, so that cached data sets are made again.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 SEED = 20_260_514
 
 THINGS_AT_SCALE_1 = 800
@@ -387,8 +387,8 @@ def _store_observations(
         progress.add(len(items))
 
 
-# What ingest.store writes into the JSON columns it is given None for: JSON null.
-JSON_NULL = "null"
+# What ingest.store writes into the JSON columns it is given None for: SQL NULL.
+JSON_NULL = None
 OBSERVATION_COLUMNS = (
     "datastream_id",
     "phenomenon_time_start",

@@ -18,7 +18,7 @@ from typing import Any
 
 from bench import InvalidMeasurement, options
 from bench.dataset import Dataset, api_key, prepare, working_copy
-from bench.server import Server, database_server
+from bench.server import Server, database_server, workers
 
 # New Observations of a Datastream are one minute apart (a typical sensor interval):
 # every one then opens its own 1 min aggregate bucket, as live data does.
@@ -80,7 +80,7 @@ def note_machine_load(seconds: float = 1.0) -> None:
 
 
 def data_facts(data: Dataset) -> dict[str, object]:
-    return {"db": data.db, "scale": data.scale, **_LOAD_AT_START}
+    return {"db": data.db, "scale": data.scale, "workers": workers(), **_LOAD_AT_START}
 
 
 @contextlib.contextmanager

@@ -90,13 +90,25 @@ def _wait_until_healthy(
     raise InvalidMeasurement(f"the server did not answer /healthz within {timeout_s:.0f} s")
 
 
+def workers() -> int:
+    """Server processes (``KLUG_BENCH_WORKERS``, default 1: figures compare with one)."""
+    try:
+        return max(1, int(os.environ.get("KLUG_BENCH_WORKERS", "1")))
+    except ValueError:
+        raise InvalidMeasurement("KLUG_BENCH_WORKERS must be a whole number") from None
+
+
 @contextlib.contextmanager
 def _serving(env: dict[str, str], workdir: Path, log_file: Path, port: int) -> Iterator[Server]:
-    """``klug serve`` (one worker) with ``env`` on ``port`` until the block ends."""
+    """``klug serve`` (one worker, or ``KLUG_BENCH_WORKERS``) with ``env`` on ``port``
+    until the block ends."""
     base_url = f"http://127.0.0.1:{port}"
+    command = [klug_executable(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    if workers() > 1:
+        command += ["--workers", str(workers())]
     with log_file.open("ab") as output:
         process = subprocess.Popen(
-            [klug_executable(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            command,
             env=env,
             cwd=REPO,
             stdout=output,

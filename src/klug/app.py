@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 
 from fastapi import Depends, FastAPI
@@ -95,6 +96,20 @@ def _check_route_access(app: FastAPI) -> None:
         raise RuntimeError("routes without exactly one access rule:\n" + "\n".join(missing))
 
 
+def _settle_garbage_collector() -> None:
+    """Keep the cyclic garbage collector off the objects that live as long as the process.
+
+    After start-up the heap holds some 130,000 long-lived objects (modules, routes,
+    SQLAlchemy metadata, templates). Every full collection walked them all – 40–60 ms
+    during which the request that triggered it (one reading 6,000 Observations makes a
+    few) waits. Frozen, they are never walked again; the larger first threshold makes
+    collections rarer, as request objects mostly die young by reference counting anyway.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(7000, 10, 10)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     configure_logging(level=settings.log_level, json_lines=settings.json_logs)
@@ -122,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if bridge is not None:
             await bridge.start()
         cache_follower = asyncio.create_task(follow_structure_changes(bus, sensor_cache))
+        _settle_garbage_collector()
         try:
             yield
         finally:

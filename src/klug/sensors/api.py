@@ -6,11 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from klug.core.db import SessionDep
 from klug.core.errors import NotFound, Problem
 from klug.core.events import Event
+from klug.core.jsontext import JsonResponse
 from klug.core.live import event_stream
 from klug.identity.deps import Principal, public
 from klug.identity.permissions import Permission
@@ -51,16 +52,16 @@ def _stream_json(info: series.StreamInfo, now: int) -> dict[str, Any]:
     }
 
 
-@router.get("/api/sensors/latest")
+@router.get("/api/sensors/latest", response_class=JsonResponse)
 def latest_values(
     session: SessionDep,
     principal: Anyone,
     datastreams: Annotated[str | None, Query(description="Comma-separated Datastream ids")] = None,
-) -> dict[str, Any]:
+) -> Response:
     """The latest value and freshness (live, stale, no-data) of every visible Datastream."""
     now = timeutil.now_micros()
     infos = series.latest(session, privileged=_privileged(principal), ids=_ids(datastreams))
-    return {"value": [_stream_json(info, now) for info in infos]}
+    return JsonResponse({"value": [_stream_json(info, now) for info in infos]})
 
 
 @router.get("/api/sensors/datastreams/{datastream_id}")
@@ -74,7 +75,7 @@ def datastream_summary(
     return _stream_json(info, timeutil.now_micros())
 
 
-@router.get("/api/sensors/datastreams/{datastream_id}/series")
+@router.get("/api/sensors/datastreams/{datastream_id}/series", response_class=JsonResponse)
 def datastream_series(
     datastream_id: int,
     session: SessionDep,
@@ -85,7 +86,7 @@ def datastream_series(
     to: Annotated[str | None, Query(description="ISO 8601 end (default: now)")] = None,
     resolution: Annotated[str, Query(description="auto, raw, lttb, 1m, 1h or 1d")] = "auto",
     points: Annotated[int, Query(ge=3, le=series.MAX_POINTS)] = 500,
-) -> dict[str, Any]:
+) -> Response:
     """History in at most ``points`` points, as columns (``t`` in ms since the epoch)."""
     if series.stream(session, datastream_id, privileged=_privileged(principal)) is None:
         raise NotFound
@@ -98,13 +99,15 @@ def datastream_series(
         )
     except series.SeriesError as exc:
         raise Problem(400, str(exc)) from None
-    return {
-        "datastream": datastream_id,
-        "from": timeutil.format_instant(start),
-        "to": timeutil.format_instant(end),
-        "resolution": result.resolution,
-        "columns": result.columns,
-    }
+    return JsonResponse(
+        {
+            "datastream": datastream_id,
+            "from": timeutil.format_instant(start),
+            "to": timeutil.format_instant(end),
+            "resolution": result.resolution,
+            "columns": result.columns,
+        }
+    )
 
 
 @router.get(

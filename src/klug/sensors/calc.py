@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
+from tsdownsample import LTTBDownsampler
 
 RESOLUTION_MICROS: dict[str, int] = {"1m": 60_000_000, "1h": 3_600_000_000, "1d": 86_400_000_000}
 STALE_AFTER_INTERVALS = 3
@@ -34,30 +35,12 @@ def lttb(
         return times, values
     if points < 3:
         raise ValueError("LTTB needs at least 3 points")
-    x = times.astype(np.float64)
-    y = values
-    kept = np.empty(points, dtype=np.int64)
-    kept[0], kept[-1] = 0, n - 1
-    # Bucket edges over the inner points 1 … n-2.
-    edges = np.linspace(1, n - 1, points - 1).astype(np.int64)
-    previous = 0
-    for i in range(points - 2):
-        start, end = edges[i], edges[i + 1]
-        next_start, next_end = edges[i + 1], (edges[i + 2] if i + 2 < len(edges) else n)
-        next_x = x[next_start:next_end].mean() if next_end > next_start else x[n - 1]
-        next_y = y[next_start:next_end].mean() if next_end > next_start else y[n - 1]
-        bucket_x, bucket_y = x[start:end], y[start:end]
-        if len(bucket_x) == 0:
-            kept[i + 1] = min(start, n - 2)
-            previous = kept[i + 1]
-            continue
-        areas = np.abs(
-            (x[previous] - next_x) * (bucket_y - y[previous])
-            - (x[previous] - bucket_x) * (next_y - y[previous])
-        )
-        kept[i + 1] = start + int(np.argmax(areas))
-        previous = kept[i + 1]
+    # tsdownsample's LTTB (Rust) is ~100× faster than a numpy loop over the buckets.
+    kept = _LTTB.downsample(times, values, n_out=points)
     return times[kept], values[kept]
+
+
+_LTTB = LTTBDownsampler()
 
 
 def choose_resolution(span_micros: int, raw_count: int, points: int) -> str:

@@ -253,6 +253,12 @@ def cache_of(session: Session) -> _SessionCache:
     return view
 
 
+def stream_is_known(session: Session, datastream_id: int) -> bool:
+    """Whether this process has recently seen the Datastream exist (a cache look-up)."""
+    shared = session.info.get("klug_sensor_cache")
+    return isinstance(shared, SensorCache) and shared.get("datastream", datastream_id) is not None
+
+
 @cache
 def _stream_queries() -> tuple[Any, Any]:
     datastreams = select(m.datastream.c.id, m.datastream.c.thing_id).where(

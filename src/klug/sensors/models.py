@@ -242,14 +242,23 @@ observation = Table(
         nullable=False,
         index=True,
     ),
-    # The time series key: range scans of one stream, and duplicates refused.
+    # The time series key: range scans of one stream, and duplicates refused. Charts
+    # read (time, value) from the index alone: PostgreSQL includes the value here,
+    # SQLite has the series index below (migration 20261126_0003).
     Index(
         "uq_sensors_observation_datastream_time_result",
         "datastream_id",
         "phenomenon_time_start",
         "result_digest",
         unique=True,
+        postgresql_include=["result_number"],
     ),
+    Index(
+        "ix_sensors_observation_series",
+        "datastream_id",
+        "phenomenon_time_start",
+        "result_number",
+    ).ddl_if(dialect="sqlite"),
     Index(
         "uq_sensors_observation_multi_datastream_time_result",
         "multi_datastream_id",

@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import json
 import logging
 import queue
 import re
@@ -50,6 +49,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from klug.core import jsontext
 from klug.core.cache import TtlCell
 from klug.core.config import Settings
 from klug.core.events import EventBus
@@ -101,7 +101,7 @@ def parse_message(topic: str, payload: bytes, now: int) -> ingest.NewObservation
     if match is None:
         raise EntityError(f"not an Observation topic: {topic}")
     try:
-        body = json.loads(payload)
+        body = jsontext.loads(payload)
     except (ValueError, UnicodeDecodeError):
         raise EntityError("the payload is not JSON") from None
     if not isinstance(body, dict):
@@ -341,8 +341,9 @@ class Bridge:
                 except Exception:
                     log.exception("publishing an MQTT notification failed")
 
-    def _publish(self, topic: str, body: dict[str, Any]) -> None:
-        self.client.publish(topic, json.dumps(body, separators=(",", ":")), qos=0)
+    def _publish(self, topic: str, body: dict[str, Any] | bytes) -> None:
+        payload = body if isinstance(body, bytes) else jsontext.dumps(body)
+        self.client.publish(topic, payload, qos=0)
         self.stats.published += 1
 
     def _public_streams(self) -> tuple[set[int], set[int]]:
@@ -382,8 +383,9 @@ class Bridge:
                 if o.get("datastream_id") is not None
                 else f"MultiDatastreams({o['multi_datastream_id']})"
             )
-            self._publish(f"v1.1/{stream}/Observations", body)
-            self._publish("v1.1/Observations", body)
+            payload = jsontext.dumps(body)  # once for both topics
+            self._publish(f"v1.1/{stream}/Observations", payload)
+            self._publish("v1.1/Observations", payload)
 
     def _publish_entities(self, entities: list[list[Any]]) -> None:
         ctx = query.ReadContext(

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from klug.core import jsontext
 from klug.core.cache import app_cell
 from klug.core.db import SessionDep
 from klug.core.errors import Problem
@@ -55,7 +56,7 @@ async def json_body(request: Request) -> Any:
     if not raw:
         raise _bad("the request needs a JSON body")
     try:
-        return json.loads(raw)
+        return jsontext.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise _bad("the body is not valid JSON") from None
 
@@ -99,10 +100,7 @@ def _path(raw: str) -> ResourcePath:
 
 def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        json.dumps(content, ensure_ascii=False, separators=(",", ":")),
-        status_code=status,
-        media_type="application/json",
-        headers=headers,
+        jsontext.dumps(content), status_code=status, media_type="application/json", headers=headers
     )
 
 
@@ -304,7 +302,11 @@ def create(
         if path.prop is not None or not path.is_collection:
             raise EntityError("POST to a collection, e.g. /Things or /Datastreams(1)/Observations")
         implied: dict[str, Any] = {}
-        if len(path.steps) > 1:
+        if _known_stream_observations(session, path):
+            # POST Datastreams(n)/Observations to a Datastream ingest has just seen:
+            # the hot path of devices, no need to look it up again.
+            implied["datastream_id"] = path.steps[0].id
+        elif len(path.steps) > 1:
             ctx = _write_context(request, session)
             target = query.resolve(session, path, ctx)
             assert target.parent is not None and target.nav is not None
@@ -326,6 +328,17 @@ def create(
         raise Problem(404, "no such entity") from None
     except (EntityError, IntegrityError, LookupError) as exc:
         raise _fail_on(exc) from None
+
+
+def _known_stream_observations(session: Session, path: ResourcePath) -> bool:
+    first = path.steps[0]
+    return (
+        len(path.steps) == 2
+        and first.entity.name == "Datastream"
+        and first.id is not None
+        and path.steps[1].nav == "Observations"
+        and ingest.stream_is_known(session, first.id)
+    )
 
 
 _LINKS = {

@@ -7,11 +7,13 @@ hour of them.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from klug.sensors import calc, timeutil
@@ -25,7 +27,7 @@ class SeriesError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class StreamInfo:
     id: int
     name: str
@@ -38,24 +40,33 @@ class StreamInfo:
     observation_count: int
 
 
+@lru_cache(maxsize=4096)
+def _unit(text: str | None) -> Any:
+    # A city has a few dozen units among thousands of Datastreams: parse each once.
+    # (Callers only read the dict.)
+    return json.loads(text) if text is not None else None
+
+
 def _info(row: Any) -> StreamInfo:
+    (id_, name, unit, public, interval, last_time, received, number, result_json, count) = row
     return StreamInfo(
-        id=row.id,
-        name=row.name,
-        unit=row.unit_of_measurement,
-        is_public=row.is_public,
-        expected_interval_s=row.expected_interval_s,
-        last_phenomenon_time=row.last_phenomenon_time,
-        last_received_at=row.last_received_at,
-        last_result=result_value(row.last_result_number, row.last_result_json),
-        observation_count=row.observation_count,
+        id_,
+        name,
+        _unit(unit),
+        public,
+        interval,
+        last_time,
+        received,
+        result_value(number, result_json),
+        count,
     )
 
 
 _INFO_COLUMNS = (
     m.datastream.c.id,
     m.datastream.c.name,
-    m.datastream.c.unit_of_measurement,
+    # As text, so that _unit parses each distinct unit once (PostgreSQL too).
+    cast(m.datastream.c.unit_of_measurement, Text),
     m.datastream.c.is_public,
     m.datastream.c.expected_interval_s,
     m.datastream.c.last_phenomenon_time,
@@ -153,8 +164,11 @@ def history(
         )
         .order_by(agg.c.bucket_start)
     ).all()
-    table = np.array(buckets, dtype=np.float64).reshape(len(buckets), 6)
-    times = np.array([b[0] for b in buckets], dtype=np.int64)
+    # Plain tuples: numpy probing SQLAlchemy Rows for array interfaces costs more than
+    # the query.
+    plain = [tuple(b) for b in buckets]
+    table = np.array(plain, dtype=np.float64).reshape(len(plain), 6)
+    times = np.fromiter((b[0] for b in plain), dtype=np.int64, count=len(plain))
     means = table[:, 1] / np.maximum(table[:, 2], 1)
     columns = {
         "t": times,

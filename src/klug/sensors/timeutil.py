@@ -97,15 +97,25 @@ def add_duration(micros: int, duration: isodate.Duration | dt.timedelta, sign: i
         raise TimeFormatError("the time would lie outside the years 1 to 9999") from None
 
 
+# Naive on purpose: isoformat() then writes no offset, and we append "Z".
+_NAIVE_EPOCH = dt.datetime(1970, 1, 1)  # noqa: DTZ001
+_SECOND = dt.timedelta(seconds=1)
+
+
 def format_instant(micros: int | None) -> str | None:
+    """``2026-11-01T10:00:00Z``, with milliseconds or microseconds only when present.
+
+    Every Observation in a response passes through here (twice or thrice), so it uses
+    the C-implemented ``isoformat`` rather than ``strftime``."""
     if micros is None:
         return None
-    value = from_micros(micros)
-    if value.microsecond == 0:
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if value.microsecond % 1000 == 0:
-        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    seconds, fraction = divmod(micros, MICROS)
+    text = (_NAIVE_EPOCH + seconds * _SECOND).isoformat()
+    if fraction == 0:
+        return text + "Z"
+    if fraction % 1000 == 0:
+        return f"{text}.{fraction // 1000:03d}Z"
+    return f"{text}.{fraction:06d}Z"
 
 
 def format_time_value(start: int | None, end: int | None) -> str | None:

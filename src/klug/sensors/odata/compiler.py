@@ -451,7 +451,19 @@ class Compiler:
             return a.sql <= b.sql  # type: ignore[no-any-return]
         before = _before(a.sql, a_end, b.sql)
         after = _before(b.sql, b_end, a.sql)
-        return {"lt": before, "gt": after, "le": or_(before, equal), "ge": or_(after, equal)}[op]
+        condition: ColumnElement[bool] = {
+            "lt": before,
+            "gt": after,
+            "le": or_(before, equal),
+            "ge": or_(after, equal),
+        }[op]
+        # Implied, but said outright: an index on the start time bounds the scan with it
+        # (an interval never starts after it ends, so A before-or-at B starts by B's start).
+        if op in ("lt", "le") and a_end is not None:
+            condition = and_(a.sql <= b.sql, condition)
+        elif op in ("gt", "ge") and b_end is not None:
+            condition = and_(b.sql <= a.sql, condition)
+        return condition
 
     # -- coercion -------------------------------------------------------------------------
 
