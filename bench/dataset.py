@@ -767,8 +767,9 @@ def _size_bytes(db: str, url: str) -> int:
 
 
 def _cache_key(plan: Plan) -> str:
-    head = migrate.head_revision() or "none"
-    raw = f"v{GENERATOR_VERSION}-{head}-{plan.things}-{plan.per_datastream}"
+    # Not the schema revision: a cached data set is migrated to head when it is used
+    # (below), so a new migration elsewhere does not cost a 10-minute regeneration.
+    raw = f"v{GENERATOR_VERSION}-{plan.things}-{plan.per_datastream}"
     return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
 
@@ -810,13 +811,14 @@ def _prepare(options: Options) -> Dataset:
             else _postgres_exists(make_url(url).database or "")
         )
         if meta.get("key") == key and present:
+            migrate.upgrade(url)
             log(
                 f"data set: cached {directory} ({meta['observations']:,} observations, "
                 f"{meta['size_bytes'] / 1e6:,.0f} MB, generated in {meta['generation_s']:.0f} s "
                 f"by the {meta.get('writer', 'store')} writer)"
             )
             return Dataset(**{**meta, "url": url})
-        log(f"data set: cache {directory} is stale (generator or schema changed); regenerating")
+        log(f"data set: cache {directory} is stale (generator changed); regenerating")
     if options.db == "sqlite":
         if directory.exists():
             shutil.rmtree(directory)

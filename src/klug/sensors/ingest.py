@@ -19,6 +19,7 @@ from sqlalchemy import (
     Float,
     Integer,
     Text,
+    and_,
     bindparam,
     case,
     func,
@@ -510,9 +511,28 @@ def _stream_update(table: Any) -> Any:
                 (newer, bindparam("lt", type_=micros)), else_=c.last_phenomenon_time
             ),
             last_received_at=bindparam("now", type_=micros),
+            **(_aggregate_counters(table, smaller) if table is m.datastream else {}),
         )
         .execution_options(synchronize_session=False)
     )
+
+
+HOUR = m.RESOLUTIONS["1h"]
+
+
+def _aggregate_counters(table: Any, smaller: Any) -> dict[str, Any]:
+    """Bump the aggregate counters (see models.datastream): a batch that reaches back
+    before the hour of the newest Observation so far rewrites history."""
+    c = table.c
+    pmin = bindparam("pmin", type_=BigInteger())
+    before_last_hour = and_(
+        c.phenomenon_time_end.is_not(None),
+        pmin < c.phenomenon_time_end - c.phenomenon_time_end % HOUR,
+    )
+    return {
+        "aggregate_version": c.aggregate_version + 1,
+        "aggregate_rewrites": c.aggregate_rewrites + case((before_last_hour, 1), else_=0),
+    }
 
 
 def store(session: Session, items: list[NewObservation], *, now: int | None = None) -> list[Stored]:
@@ -742,6 +762,15 @@ def rebuild_range(session: Session, datastream_id: int, first: int, last: int) -
     rows = _aggregate_rows(_partials(samples))
     if rows:
         session.execute(table.insert(), rows)
+    stream = m.datastream
+    session.execute(
+        update(stream)
+        .where(stream.c.id == datastream_id)
+        .values(
+            aggregate_version=stream.c.aggregate_version + 1,
+            aggregate_rewrites=stream.c.aggregate_rewrites + 1,
+        )
+    )
 
 
 def recount(session: Session, datastream_ids: set[int]) -> None:

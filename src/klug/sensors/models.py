@@ -163,6 +163,11 @@ datastream = Table(
         index=True,
     ),
     *_stream_columns(),
+    # Change counters of the aggregates, so that readers can keep them in memory and know
+    # exactly when to re-read: every change bumps the version; a change before the newest
+    # hour (late data, a correction, a deletion) also bumps the rewrites.
+    Column("aggregate_version", BigInteger, nullable=False, default=0, server_default="0"),
+    Column("aggregate_rewrites", BigInteger, nullable=False, default=0, server_default="0"),
 )
 
 multi_datastream = Table(
