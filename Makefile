@@ -70,8 +70,8 @@ lock: $(BIN)/python
 	$(BIN)/pip-compile --quiet --strip-extras --extra dev --no-emit-index-url --no-emit-find-links -o requirements/dev.txt pyproject.toml
 
 messages: $(DEV_STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o var/messages.pot .
-	$(BIN)/pybabel update -i var/messages.pot -d src/klug/locale -D messages --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -w 100 -o var/messages.pot .
+	$(BIN)/pybabel update -i var/messages.pot -d src/klug/locale -D messages --no-fuzzy-matching --ignore-obsolete -w 100
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR_DIR) .mypy_cache .ruff_cache .pytest_cache

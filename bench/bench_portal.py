@@ -8,7 +8,7 @@ ratio is what the page itself costs, whatever the machine's load today.
 from __future__ import annotations
 
 from bench import Figure, log, seconds_from_env
-from bench.load import LoadResult, choose_tool, measure
+from bench.load import LoadResult, choose_tool, load_path
 from bench.server import Server, demo_server
 
 CONNECTIONS = 50
@@ -18,15 +18,14 @@ HEALTHZ = "/healthz"
 
 
 def _load(tool: str, server: Server, path: str, duration_s: float) -> LoadResult:
-    result = measure(
+    return load_path(
         tool,
-        server.base_url + path,
+        server.base_url,
+        path,
         connections=CONNECTIONS,
         duration_s=duration_s,
         workdir=server.workdir,
     )
-    result.check(f"GET {path}")
-    return result
 
 
 def run() -> list[Figure]:

@@ -392,3 +392,14 @@ def measure_asyncio(
 ) -> LoadResult:
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
         return runner.run(_drive(url, workload, connections, duration_s))
+
+
+def load_path(
+    tool: str, base_url: str, path: str, *, connections: int, duration_s: float, workdir: Path
+) -> LoadResult:
+    """GET one path of a server under closed-loop load; fails on any unexpected answer."""
+    result = measure(
+        tool, base_url + path, connections=connections, duration_s=duration_s, workdir=workdir
+    )
+    result.check(f"GET {path}")
+    return result

@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 import klug.citizen.content.models
 import klug.core.audit
 import klug.core.mail
+import klug.energy.models
 import klug.identity.models
 import klug.sensors.models  # noqa: F401 - registers the tables on Base.metadata
 from klug.core.config import load_settings

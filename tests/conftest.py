@@ -58,6 +58,8 @@ def free_port() -> int:
 SHELL_PAGES = [
     "/",
     "/energie",
+    "/energie/szenario",
+    "/energie/prognose",
     "/mobilitaet",
     "/sicherheit",
     "/buergerservice",

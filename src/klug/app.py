@@ -37,6 +37,7 @@ from klug.core.mail import Mailer, create_transport
 from klug.core.ratelimit import RateLimiter
 from klug.core.security import SecretBox
 from klug.energy import pages as energy_pages
+from klug.energy import router as energy_router
 from klug.goals import pages as goals_pages
 from klug.identity import pages as identity_pages
 from klug.identity import router as identity_router
@@ -66,6 +67,7 @@ ROUTERS = [
     sensors_pages.router,
     content_pages.router,
     content_router.router,
+    energy_router.router,
     energy_pages.router,
     mobility_pages.router,
     safety_pages.router,

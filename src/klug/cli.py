@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -109,6 +111,7 @@ def demo(
     """Migrate, seed the demo city (one account per role) and serve it. Development only."""
     from klug.core import migrate as migrations
     from klug.sim import seed
+    from klug.sim.energy import demo_feeder
 
     settings = _settings()
     if settings.env == "prod":
@@ -119,6 +122,7 @@ def demo(
     factory = _factory(settings)
     with factory() as session:
         accounts = seed.seed_demo(session=session, secret=settings.secret())
+        feeder = demo_feeder(session, _local_url(host, port)) if serve_after else None
         session.commit()
     typer.secho("\nklug demo – accounts (valid until the next `klug demo`):", bold=True)
     for item in accounts:
@@ -127,7 +131,19 @@ def demo(
             typer.echo(f"  {'':<18} TOTP secret: {item.totp_secret}")
     typer.echo(f"\nPortal: http://{host}:{port}/   English: http://{host}:{port}/en/\n")
     if serve_after:
+        if feeder is not None:
+            # The simulated meters deliver through the HTTP API like real ones, from a
+            # thread of their own that ends with the server.
+            threading.Thread(
+                target=asyncio.run, args=(feeder.run(),), name="demo-energy-feeder", daemon=True
+            ).start()
         _run_server(settings, host, port, 1)
+
+
+def _local_url(host: str, port: int) -> str:
+    """Where this machine reaches a server listening on ``host``."""
+    local = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104
+    return f"http://[{local}]:{port}" if ":" in local else f"http://{local}:{port}"
 
 
 @users_app.command("create")

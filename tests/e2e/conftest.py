@@ -75,6 +75,7 @@ class DemoSite:
     server: LiveServer
     accounts: dict[str, Credentials]
     account_ids: dict[str, int]
+    database_url: str
     _last_totp_step: dict[str, int] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
@@ -148,7 +149,7 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
         assert migrated.returncode == 0, f"klug migrate failed:\n{migrated.stderr}"
         accounts, ids = _seed(database_url)
         server = start_server(database_url, var_dir)
-        yield DemoSite(server, accounts, ids)
+        yield DemoSite(server, accounts, ids, database_url)
     finally:
         if server is not None:
             server.stop()

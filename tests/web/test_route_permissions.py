@@ -52,6 +52,18 @@ PUBLIC = {
     ("GET", "/api/sensors/datastreams/{datastream_id}"),
     ("GET", "/api/sensors/datastreams/{datastream_id}/series"),
     ("GET", "/api/live/observations"),
+    # The energy programme's public figures, forecast, planner and their CSV downloads.
+    ("GET", "/energie/prognose"),
+    ("GET", "/energie/szenario"),
+    ("GET", "/energie/szenario.csv"),
+    ("GET", "/energie/daten.csv"),
+    ("GET", "/api/energy/summary"),
+    ("GET", "/api/energy/mix"),
+    ("GET", "/api/energy/forecast"),
+    ("GET", "/api/energy/series"),
+    ("GET", "/api/energy/series.csv"),
+    ("POST", "/api/energy/scenario"),
+    ("POST", "/api/energy/scenario.csv"),
 }
 
 

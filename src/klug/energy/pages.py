@@ -1,19 +1,190 @@
-"""Pages of the energy programme."""
+"""Pages of the energy programme: the public dashboard and the scenario planner.
+
+Every figure is also a table and every chart's data a CSV download; the pages work
+without JavaScript (forms and links), which only adds charts and live updates.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+from starlette.responses import Response
 
+from klug.core.db import SessionDep
 from klug.core.web import render
+from klug.energy import dashboard, forecasts, planner, service
+from klug.energy.calc.scenario import AREAS
+from klug.energy.schemas import ScenarioIn
 from klug.identity.deps import Principal, public
 
 router = APIRouter(include_in_schema=False)
+Anyone = Annotated[Principal, Depends(public)]
+PERIOD_NAMES = ("today", "month", "year", "rolling12")
+CHART_RESOLUTION = {"today": "hour", "month": "day", "year": "month", "rolling12": "month"}
 
 
 @router.get("/energie", response_class=HTMLResponse)
-async def energy_home(request: Request, _: Annotated[Principal, Depends(public)]) -> HTMLResponse:
-    """The energy programme: renewable share, the city's solar plants."""
-    return render(request, "energy/index.html")
+def energy_home(
+    request: Request, session: SessionDep, _: Anyone, zeitraum: str = "rolling12"
+) -> HTMLResponse:
+    """The energy programme: renewable share against the goal, the mix now, CO2 avoided."""
+    chosen = zeitraum if zeitraum in PERIOD_NAMES else "rolling12"
+    now = dt.datetime.now(dt.UTC)
+    span = service.period(chosen, now)
+    try:
+        figures = dashboard.summary(session, span, now)
+        mix = dashboard.live_mix(session)
+        chart = dashboard.chart(session, span, CHART_RESOLUTION[chosen])
+    except dashboard.NotConfigured:
+        return render(request, "energy/index.html", {"configured": False})
+    rows = _chart_rows(chart["columns"])
+    return render(
+        request,
+        "energy/index.html",
+        {
+            "configured": True,
+            "periods": PERIOD_NAMES,
+            "chosen": chosen,
+            "figures": figures,
+            "goal": figures["goal"],
+            "mix": mix,
+            "chart": chart,
+            "chart_rows": rows,
+            "chart_sources": [c for c in chart["columns"] if c not in ("t", "demand_kwh")],
+            "resolution": CHART_RESOLUTION[chosen],
+            "live_streams": ",".join(str(s) for s in dashboard.live_datastreams(session)),
+            "simulated": any(u["simulated"] for u in mix["units"]),
+        },
+    )
+
+
+def _chart_rows(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def _scenario_form(params: dict[str, str]) -> tuple[ScenarioIn | None, dict[str, str]]:
+    """The planner form's fields → scenario inputs, or the errors per field."""
+    data: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    numbers = {
+        "demand_gwh_per_year": "demand_gwh_per_year",
+        "added_wind_mw": "added_wind_mw",
+        "storage_mwh": "storage_mwh",
+        "target_share_pct": "target_share",
+    }
+    for field, key in numbers.items():
+        text = params.get(field, "").strip().replace(",", ".")
+        if text:
+            try:
+                value = float(text)
+            except ValueError:
+                errors[field] = "number"
+                continue
+            data[key] = value / 100 if field == "target_share_pct" else value
+    added: dict[str, float] = {}
+    for area in AREAS:
+        field = f"pv_{area.key}"
+        text = params.get(field, "").strip().replace(",", ".")
+        if text:
+            try:
+                added[area.key] = float(text)
+            except ValueError:
+                errors[field] = "number"
+    data["added_pv_mwp"] = added
+    try:
+        body = ScenarioIn.model_validate(data)
+        return (None, errors) if errors else (body, {})
+    except ValidationError as exc:  # every field's error at once, not one per attempt
+        for error in exc.errors():
+            loc = [str(p) for p in error["loc"]]
+            if loc and loc[0] == "added_pv_mwp" and len(loc) > 1:
+                errors[f"pv_{loc[1]}"] = "range"
+            elif loc:
+                name = "target_share_pct" if loc[0] == "target_share" else loc[0]
+                errors[name] = "range"
+        return None, errors
+
+
+@router.get("/energie/prognose", response_class=HTMLResponse)
+def forecast_page(request: Request, session: SessionDep, _: Anyone) -> HTMLResponse:
+    """Tomorrow's load and solar output, with how good such forecasts have been."""
+    try:
+        data = forecasts.day_ahead(session, dt.datetime.now(dt.UTC))
+    except dashboard.NotConfigured:
+        return render(request, "energy/forecast.html", {"data": None})
+    rows = []
+    pv_data = data.get("pv") or {}
+    for i, hour in enumerate(data["hours"]):
+        load = data["load"]["kwh"][i] if data.get("load") else None
+        solar = sum(v[i] for v in pv_data.get("kw", {}).values()) if pv_data else None
+        rows.append({"hour": hour[11:16], "load_kwh": load, "pv_kw": solar})
+    names = {r.key: r.name for r in service.units(session)}
+    return render(
+        request,
+        "energy/forecast.html",
+        {"data": data, "rows": rows, "pv": pv_data, "names": names},
+    )
+
+
+@router.get("/energie/szenario", response_class=HTMLResponse)
+def scenario_page(request: Request, _: Anyone) -> HTMLResponse:
+    """What does it take to reach 50 %? A planning year for a chosen mix."""
+    params = dict(request.query_params)
+    body, errors = _scenario_form(params) if params else (ScenarioIn(), {})
+    result = None
+    if body is not None:
+        try:
+            result = planner.run_json(body)
+        except planner.ScenarioError as exc:
+            errors["added_pv"] = str(exc)
+    return render(
+        request,
+        "energy/scenario.html",
+        {
+            "areas": AREAS,
+            "params": params,
+            "errors": errors,
+            "result": result,
+            "defaults": ScenarioIn(),
+            "csv_query": request.url.query,
+        },
+        status_code=400 if errors else 200,
+    )
+
+
+@router.get("/energie/szenario.csv", response_class=Response)
+def scenario_csv(request: Request, _: Anyone) -> Response:
+    """The planning year hour by hour (CSV), for the planner form's inputs."""
+    body, errors = _scenario_form(dict(request.query_params))
+    if body is None:
+        return Response(
+            "Eingaben prüfen / check the inputs: " + ", ".join(sorted(errors)),
+            status_code=400,
+            media_type="text/plain; charset=utf-8",
+        )
+    try:
+        result = planner.run(body)
+    except planner.ScenarioError as exc:
+        return Response(str(exc), status_code=400, media_type="text/plain; charset=utf-8")
+    return Response(
+        planner.to_csv(body, result),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="energie-szenario.csv"'},
+    )
+
+
+@router.get("/energie/daten.csv", response_class=Response)
+def dashboard_csv(session: SessionDep, _: Anyone, zeitraum: str = "rolling12") -> Response:
+    """The dashboard chart's data as CSV."""
+    chosen = zeitraum if zeitraum in PERIOD_NAMES else "rolling12"
+    span = service.period(chosen, dt.datetime.now(dt.UTC))
+    try:
+        chart = dashboard.chart(session, span, CHART_RESOLUTION[chosen])
+    except dashboard.NotConfigured:
+        return Response("", status_code=404)
+    return dashboard.csv_response(chart["columns"], f"energie-{chosen}.csv")

@@ -45,6 +45,7 @@ class Permission(StrEnum):
     METRICS_READ = "metrics.read"
     SENSORS_READ = "sensors.read"
     SENSORS_WRITE = "sensors.write"
+    ENERGY_MANAGE = "energy.manage"
 
 
 _STAFF_BASE = {Permission.ACCOUNT_SELF, Permission.CONSOLE, Permission.SENSORS_READ}
@@ -54,7 +55,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset({Permission.ACCOUNT_SELF}),
     Role.EDITOR: frozenset(_STAFF_BASE | {Permission.NOTICES_MANAGE, Permission.FEEDBACK_READ}),
     Role.CASEWORKER: frozenset(_STAFF_BASE),
-    Role.OPERATOR_ENERGY: frozenset(_OPERATOR),
+    Role.OPERATOR_ENERGY: frozenset(_OPERATOR | {Permission.ENERGY_MANAGE}),
     Role.OPERATOR_MOBILITY: frozenset(_OPERATOR),
     Role.OPERATOR_SAFETY: frozenset(_OPERATOR),
     Role.ADMIN: frozenset(
@@ -67,6 +68,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.FEEDBACK_READ,
             Permission.METRICS_READ,
             Permission.SENSORS_WRITE,
+            Permission.ENERGY_MANAGE,
         }
     ),
 }

@@ -17,6 +17,7 @@ from klug.core.db import DEMO_FLAG, write_flag
 from klug.core.security import SecretBox, new_totp_secret
 from klug.identity import service as account_service
 from klug.identity.permissions import STAFF_ROLES, Role
+from klug.sim.energy import seed_energy
 from klug.sim.sensors import seed_sensors
 
 DEMO_DOMAIN = "demo.klug.example.org"
@@ -63,5 +64,6 @@ def seed_demo(*, session: Session, secret: bytes) -> list[DemoAccount]:
             is_demo=True,
         )
     seed_sensors(session)
+    seed_energy(session)
     write_flag(session, DEMO_FLAG, "true")
     return created

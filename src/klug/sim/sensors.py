@@ -1,4 +1,6 @@
-"""Demo sensors: a solar park and an air-quality station with a week of simulated data.
+"""Demo sensors: an air-quality station with a week of simulated data.
+
+The energy meters (PV parks, weather, load) belong to :mod:`klug.sim.energy`.
 
 Everything here is labelled as simulated (``properties.simulated = true`` and the
 description), so that no page can pass it off as a real measurement.
@@ -53,22 +55,6 @@ def seed_sensors(session: Session, now: int | None = None) -> None:
         return
     now = now if now is not None else timeutil.now_micros()
     writer = Writer(session, now=now)
-    solar = writer.create(
-        ENTITY_TYPES["Thing"],
-        {
-            "name": "Solarpark Hölzengraben",
-            "description": "6,4 MWp – " + SIMULATED,
-            "properties": {"peak_power_kw": 6400, "simulated": True},
-            "Locations": [
-                {
-                    "name": "Hölzengraben",
-                    "description": "Solarpark der Stadtwerke",
-                    "encodingType": "application/geo+json",
-                    "location": {"type": "Point", "coordinates": [7.7153, 49.4180]},
-                }
-            ],
-        },
-    )
     air = writer.create(
         ENTITY_TYPES["Thing"],
         {
@@ -84,14 +70,6 @@ def seed_sensors(session: Session, now: int | None = None) -> None:
                 }
             ],
         },
-    )
-    power = _stream(
-        writer,
-        solar,
-        "AC-Leistung",
-        {"name": "kilowatt", "symbol": "kW", "definition": "http://qudt.org/vocab/unit/KiloW"},
-        "ac_power",
-        "PT15M",
     )
     pm10 = _stream(
         writer,
@@ -109,22 +87,11 @@ def seed_sensors(session: Session, now: int | None = None) -> None:
     start = now - now % STEP - DAYS * 86_400_000_000
     items = []
     for step in range(DAYS * 96):
-        t = start + step * STEP
-        hour = (t // 3_600_000_000 + 1) % 24  # Europe/Berlin in winter: UTC+1
-        daylight = max(0.0, math.sin(math.pi * (hour - 8) / 9)) if 8 <= hour <= 17 else 0.0
-        items.append(
-            ingest.NewObservation(
-                power,
-                None,
-                t,
-                result_number=round(6400 * 0.35 * daylight * rng.uniform(0.6, 1.0), 1),
-            )
-        )
         items.append(
             ingest.NewObservation(
                 pm10,
                 None,
-                t,
+                start + step * STEP,
                 result_number=round(14 + 8 * math.sin(step / 20) + rng.uniform(-3, 3), 1),
             )
         )
