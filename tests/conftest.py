@@ -60,6 +60,7 @@ SHELL_PAGES = [
     "/energie",
     "/energie/szenario",
     "/energie/prognose",
+    "/energie/solar",
     "/mobilitaet",
     "/sicherheit",
     "/buergerservice",

@@ -36,6 +36,7 @@ from klug.core.logs import configure_logging
 from klug.core.mail import Mailer, create_transport
 from klug.core.ratelimit import RateLimiter
 from klug.core.security import SecretBox
+from klug.energy import jobs as energy_jobs
 from klug.energy import pages as energy_pages
 from klug.energy import router as energy_router
 from klug.goals import pages as goals_pages
@@ -127,7 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     factory.configure(
         info={"klug_bus": bus, "klug_mailer": mailer, "klug_sensor_cache": sensor_cache}
     )
-    jobs = JobRunner(factory, [sensors_jobs.RETENTION])
+    jobs = JobRunner(factory, [sensors_jobs.RETENTION, energy_jobs.MONITORING])
     bridge = BridgeService(settings, factory, bus) if settings.mqtt_url else None
     batcher = IngestBatcher(factory)
 

@@ -43,6 +43,7 @@ ADMIN_PAGES = [
     "/console/protokoll",
     "/console/sensoren",
     "/console/sensoren/1",
+    "/console/energie",
 ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from klug.sensors import timeutil
@@ -27,3 +29,13 @@ def test_an_interval_formats_as_start_slash_end() -> None:
     end = timeutil.parse_instant("2026-11-26T08:00:00Z")
     assert timeutil.format_time_value(start, end) == "2026-11-26T07:00:00Z/2026-11-26T08:00:00Z"
     assert timeutil.format_instant(None) is None
+
+
+def test_many_instants_at_once_read_exactly_as_one_by_one() -> None:
+    rng = random.Random(5)
+    values: list[int | None] = [None, 0, 1, 999, 1_000, 1_000_000, -1_500_000]
+    values += [rng.randrange(-(10**15), 4 * 10**15) for _ in range(500)]
+    values += [rng.randrange(0, 4 * 10**9) * 1_000_000 for _ in range(100)]  # whole seconds
+    values += [rng.randrange(0, 4 * 10**12) * 1_000 for _ in range(100)]  # milliseconds
+    assert timeutil.format_instants(values) == [timeutil.format_instant(v) for v in values]
+    assert timeutil.format_instants([None, None]) == [None, None]

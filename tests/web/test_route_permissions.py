@@ -54,6 +54,7 @@ PUBLIC = {
     ("GET", "/api/live/observations"),
     # The energy programme's public figures, forecast, planner and their CSV downloads.
     ("GET", "/energie/prognose"),
+    ("GET", "/energie/solar"),
     ("GET", "/energie/szenario"),
     ("GET", "/energie/szenario.csv"),
     ("GET", "/energie/daten.csv"),

@@ -12,17 +12,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from klug.core.db import SessionDep
+from klug.core.errors import NotFound
+from klug.core.forms import FormValues
+from klug.core.i18n import current_language, localise_path
 from klug.core.web import render
-from klug.energy import dashboard, forecasts, planner, service
+from klug.energy import dashboard, forecasts, monitoring, planner, service
 from klug.energy.calc.scenario import AREAS
 from klug.energy.schemas import ScenarioIn
-from klug.identity.deps import Principal, public
+from klug.identity.deps import Principal, public, require
+from klug.identity.permissions import Permission
 
 router = APIRouter(include_in_schema=False)
 Anyone = Annotated[Principal, Depends(public)]
+Operator = Annotated[Principal, Depends(require(Permission.ENERGY_MANAGE))]
 PERIOD_NAMES = ("today", "month", "year", "rolling12")
 CHART_RESOLUTION = {"today": "hour", "month": "day", "year": "month", "rolling12": "month"}
 
@@ -188,3 +193,53 @@ def dashboard_csv(session: SessionDep, _: Anyone, zeitraum: str = "rolling12") -
     except dashboard.NotConfigured:
         return Response("", status_code=404)
     return dashboard.csv_response(chart["columns"], f"energie-{chosen}.csv")
+
+
+@router.get("/energie/solar", response_class=HTMLResponse)
+def solar_page(request: Request, session: SessionDep, _: Anyone) -> HTMLResponse:
+    """The city's solar plants: expected against actual, performance ratio per day."""
+    try:
+        found = monitoring.reports(session, dt.datetime.now(dt.UTC))
+    except dashboard.NotConfigured:
+        found = []
+    plants = [{"unit": r.unit, "basis": r.basis, "days": r.days()} for r in found]
+    return render(request, "energy/solar.html", {"plants": plants})
+
+
+@router.get("/console/energie", response_class=HTMLResponse)
+def console_page(request: Request, session: SessionDep, _: Operator) -> HTMLResponse:
+    """Operators: units and meters, data quality, alerts to acknowledge."""
+    units = service.units(session)
+    alerts = monitoring.recent_alerts(session)
+    try:
+        span = service.period("custom", dt.datetime.now(dt.UTC), *_last_week())
+        snap = dashboard.snapshot(session)
+        completeness = service.accounts(session, snap.rows, snap.factors, span).figures
+        by_meter = completeness.completeness_by_meter
+    except dashboard.NotConfigured:
+        by_meter = {}
+    return render(
+        request,
+        "energy/console.html",
+        {
+            "units": units,
+            "alerts": alerts,
+            "names": {u.id: u.name for u in units},
+            "completeness": by_meter,
+        },
+    )
+
+
+def _last_week() -> tuple[dt.date, dt.date]:
+    today = dt.datetime.now(service.BERLIN).date()
+    return today - dt.timedelta(days=7), today + dt.timedelta(days=1)
+
+
+@router.post("/console/energie/meldungen/{alert_id}/quittieren", response_class=HTMLResponse)
+def acknowledge(
+    request: Request, alert_id: int, session: SessionDep, _values: FormValues, principal: Operator
+) -> Response:
+    """Acknowledge an alert (audited): a person has seen it and takes care of it."""
+    if not monitoring.acknowledge(session, alert_id, principal):
+        raise NotFound
+    return RedirectResponse(localise_path("/console/energie", current_language()), status_code=303)

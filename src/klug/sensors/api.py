@@ -38,14 +38,20 @@ def _ids(text: str | None) -> list[int] | None:
     return ids
 
 
-def _stream_json(info: series.StreamInfo, now: int) -> dict[str, Any]:
+def _stream_json(
+    info: series.StreamInfo, now: int, times: tuple[str | None, str | None] | None = None
+) -> dict[str, Any]:
+    phenomenon, received = times or (
+        timeutil.format_instant(info.last_phenomenon_time),
+        timeutil.format_instant(info.last_received_at),
+    )
     return {
         "id": info.id,
         "name": info.name,
         "unitOfMeasurement": info.unit,
-        "phenomenonTime": timeutil.format_instant(info.last_phenomenon_time),
+        "phenomenonTime": phenomenon,
         "result": info.last_result,
-        "receivedAt": timeutil.format_instant(info.last_received_at),
+        "receivedAt": received,
         "expectedIntervalSeconds": info.expected_interval_s,
         "freshness": series.freshness(info, now),
         "observationCount": info.observation_count,
@@ -61,7 +67,17 @@ def latest_values(
     """The latest value and freshness (live, stale, no-data) of every visible Datastream."""
     now = timeutil.now_micros()
     infos = series.latest(session, privileged=_privileged(principal), ids=_ids(datastreams))
-    return JsonResponse({"value": [_stream_json(info, now) for info in infos]})
+    # All timestamps of the page at once: one by one they were a third of the request.
+    phenomena = timeutil.format_instants([i.last_phenomenon_time for i in infos])
+    received = timeutil.format_instants([i.last_received_at for i in infos])
+    return JsonResponse(
+        {
+            "value": [
+                _stream_json(info, now, times)
+                for info, times in zip(infos, zip(phenomena, received, strict=True), strict=True)
+            ]
+        }
+    )
 
 
 @router.get("/api/sensors/datastreams/{datastream_id}")

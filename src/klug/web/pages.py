@@ -46,6 +46,7 @@ FOOTER = [
 CONSOLE_SECTIONS = [
     NavItem("/console/", N_("Overview"), Permission.CONSOLE),
     NavItem("/console/sensoren", N_("Sensors"), Permission.SENSORS_READ),
+    NavItem("/console/energie", N_("Energy"), Permission.ENERGY_MANAGE),
     NavItem("/console/hinweise", N_("Notices"), Permission.NOTICES_MANAGE),
     NavItem("/console/rueckmeldungen", N_("Accessibility feedback"), Permission.FEEDBACK_READ),
     NavItem("/console/konten", N_("Accounts"), Permission.ACCOUNTS_MANAGE),
