@@ -128,7 +128,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     factory.configure(
         info={"klug_bus": bus, "klug_mailer": mailer, "klug_sensor_cache": sensor_cache}
     )
-    jobs = JobRunner(factory, [sensors_jobs.RETENTION, energy_jobs.MONITORING])
+    jobs = JobRunner(
+        factory, [sensors_jobs.RETENTION, energy_jobs.MONITORING] if settings.jobs else []
+    )
     bridge = BridgeService(settings, factory, bus) if settings.mqtt_url else None
     batcher = IngestBatcher(factory)
 

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     citizen_idle_minutes: int = Field(default=7 * 24 * 60, ge=5)
     forwarded_allow_ips: str = "127.0.0.1"
     db_pool_size: int = Field(default=20, ge=1)
+    jobs: bool = True
 
     @field_validator("base_url")
     @classmethod
