@@ -58,6 +58,7 @@ def server_environment(workdir: Path, database_url: str | None = None) -> dict[s
         KLUG_LOG_LEVEL="WARNING",
         KLUG_RATE_LIMIT_IP=UNLIMITED,
         KLUG_RATE_LIMIT_ACCOUNT=UNLIMITED,
+        KLUG_JOBS="false",
     )
     return env
 

@@ -147,6 +147,9 @@ def environment() -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates ship with the package and change only with a new release (a restart):
+        # no file-system check of every template on every render.
+        auto_reload=False,
     )
     env.newstyle_gettext = True  # type: ignore[attr-defined]
     env.globals.update(
