@@ -7,9 +7,11 @@ migration and every test runs on both.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import weakref
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event, select
@@ -185,3 +187,25 @@ def write_flag(session: Session, name: str, value: str | None) -> None:
         flag.value = value
         flag.updated_at = utcnow()
     session.flush()
+
+
+_Kept = TypeVar("_Kept")
+
+
+class PerEngine(Generic[_Kept]):
+    """One object per database engine – an app has one engine, tests make many, and
+    what is kept in memory for one database must never answer for another."""
+
+    def __init__(self, factory: Callable[[], _Kept]) -> None:
+        self._factory = factory
+        self._kept: weakref.WeakKeyDictionary[Engine, _Kept] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def get(self, session: Session) -> _Kept:
+        engine = session.get_bind()
+        assert isinstance(engine, Engine)
+        with self._lock:
+            kept = self._kept.get(engine)
+            if kept is None:
+                kept = self._kept[engine] = self._factory()
+            return kept

@@ -7,17 +7,16 @@ import datetime as dt
 import io
 import json
 import threading
-import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from klug.core.db import PerEngine
 from klug.energy import service
 from klug.energy.calc import accounting
 from klug.energy.models import EnergyUnit
@@ -117,18 +116,11 @@ class _Memo:
                 self.answers.popitem(last=False)
 
 
-_MEMOS: weakref.WeakKeyDictionary[Engine, _Memo] = weakref.WeakKeyDictionary()
-_MEMOS_LOCK = threading.Lock()
+_MEMOS = PerEngine(_Memo)
 
 
 def memo_for(session: Session) -> _Memo:
-    engine = session.get_bind()
-    assert isinstance(engine, Engine)
-    with _MEMOS_LOCK:
-        memo = _MEMOS.get(engine)
-        if memo is None:
-            memo = _MEMOS[engine] = _Memo()
-        return memo
+    return _MEMOS.get(session)
 
 
 def summary(session: Session, span: service.Period, now: dt.datetime) -> dict[str, Any]:

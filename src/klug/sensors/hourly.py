@@ -18,14 +18,14 @@ seen again (and re-read) next time: the copy is never older than the counters sa
 from __future__ import annotations
 
 import threading
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from klug.core.db import PerEngine
 from klug.sensors import models as m
 from klug.sensors.series import Buckets
 
@@ -141,19 +141,12 @@ def _entry(counters: tuple[int, int], rows: list[tuple[Any, ...]]) -> _Entry:
     )
 
 
-_CACHES: weakref.WeakKeyDictionary[Engine, HourlyCache] = weakref.WeakKeyDictionary()
-_CACHES_LOCK = threading.Lock()
+_CACHES = PerEngine(HourlyCache)
 
 
 def cache_for(session: Session) -> HourlyCache:
-    """The cache of the session's database (an app's engine; tests make many)."""
-    engine = session.get_bind()
-    assert isinstance(engine, Engine)
-    with _CACHES_LOCK:
-        cache = _CACHES.get(engine)
-        if cache is None:
-            cache = _CACHES[engine] = HourlyCache()
-        return cache
+    """The cache of the session's database."""
+    return _CACHES.get(session)
 
 
 def hourly_buckets(
