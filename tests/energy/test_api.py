@@ -143,3 +143,17 @@ def test_answers_follow_new_data_and_configuration_at_once(
     assert put_config(client, smaller).status_code == 200
     only_pv = client.get("/api/energy/summary", params=PERIOD).json()
     assert only_pv["generation_kwh_by_source"] == {"pv": 12000.0}
+
+
+def test_a_meter_whose_unit_changes_later_becomes_gaps_not_an_error(
+    client: TestClient, api: Api, meters: dict[str, int], operator: KnownAccount
+) -> None:
+    assert put_config(client, config(meters)).status_code == 200
+    changed = {"unitOfMeasurement": {"name": "Grad Celsius", "symbol": "°C", "definition": "-"}}
+    assert api.patch(f"/Datastreams({meters['biomass']})", changed).status_code == 200
+    body = client.get("/api/energy/summary", params=PERIOD)
+    assert body.status_code == 200
+    figures = body.json()
+    assert figures["completeness_by_meter"]["bio"] == 0.0
+    assert figures["hours_comparable"] == 0  # no hour has every meter any more
+    assert client.get("/api/energy/mix").status_code == 200

@@ -214,8 +214,11 @@ def live_mix(session: Session) -> dict[str, Any]:
             continue
         meters_shown.append(row)
         freshness = series.freshness(info, now)
-        _, factor = accounting.unit_kind(service._stream_unit(info))
-        value = info.last_result if isinstance(info.last_result, int | float) else None
+        try:
+            _, factor = accounting.unit_kind(service.stream_unit(info))
+            value = info.last_result if isinstance(info.last_result, int | float) else None
+        except accounting.UnitError:  # unit changed after configuration: no reading
+            factor, value = 1.0, None
         units.append(
             {
                 "key": row.key,

@@ -34,7 +34,7 @@ class ConfigError(ValueError):
 # ---------------------------------------------------------------- configuration
 
 
-def _stream_unit(info: series.StreamInfo) -> str:
+def stream_unit(info: series.StreamInfo) -> str:
     unit = info.unit or {}
     return str(unit.get("symbol") or unit.get("name") or "")
 
@@ -52,7 +52,7 @@ def check_meters(session: Session, config: EnergyConfig) -> None:
         info = infos.get(ds)
         if info is None:
             raise ConfigError(f"unit '{key}': Datastream {ds} does not exist")
-        symbol = _stream_unit(info)
+        symbol = stream_unit(info)
         try:
             actual, _ = accounting.unit_kind(symbol)
         except accounting.UnitError as exc:
@@ -268,20 +268,26 @@ def accounts(
     infos = {i.id: i for i in series.latest(session, privileged=True, ids=ids)}
     data = hourly_buckets(session, ids, start=span.start_us, end=span.end_us, counters=counters)
     hourly: dict[int, accounting.Hourly] = {}
+    unusable = accounting.Hourly(hours, np.full(len(hours), np.nan), np.zeros(len(hours)))
     for ds in ids:
         info = infos.get(ds)
         if info is None:  # a Datastream deleted after configuration: all gaps
-            hourly[ds] = accounting.Hourly(hours, np.full(len(hours), np.nan), np.zeros(len(hours)))
+            hourly[ds] = unusable
             continue
         b = data[ds]
-        hourly[ds] = accounting.hourly_from_buckets(
-            hours,
-            b.start,
-            b.sum,
-            b.count,
-            unit=_stream_unit(info),
-            interval_s=info.expected_interval_s or 3600,
-        )
+        try:
+            hourly[ds] = accounting.hourly_from_buckets(
+                hours,
+                b.start,
+                b.sum,
+                b.count,
+                unit=stream_unit(info),
+                interval_s=info.expected_interval_s or 3600,
+            )
+        except accounting.UnitError:
+            # The Datastream's unit or cadence was changed after configuration: its
+            # values cannot be read as energy – gaps, visible in the completeness.
+            hourly[ds] = unusable
     demand = _sum_hourly([hourly[_meter(r)] for r in meters if r.role == "demand"], hours)
     generation = [
         (
