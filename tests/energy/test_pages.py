@@ -17,10 +17,7 @@ from tests.sensors.conftest import Api
 def test_dashboard_without_configuration_says_so(client: TestClient) -> None:
     page = client.get("/energie")
     assert page.status_code == 200
-    assert (
-        "Die Energiedaten werden gerade angebunden" in soup(page).get_text()
-        or "empty-state" in page.text
-    )
+    assert "Die Energiedaten werden gerade angebunden" in soup(page).get_text()
 
 
 def test_dashboard_shows_todays_share_and_meters_as_tables(
