@@ -30,8 +30,8 @@ from sqlalchemy.orm import sessionmaker
 
 from bench import Figure, InvalidMeasurement, log, options, seconds_from_env
 from bench.dataset import _admin, _drop_postgres, _postgres_url
-from bench.load import LoadResult, choose_tool, load_path
-from bench.server import Server, database_server
+from bench.load import choose_tool, load_path
+from bench.server import database_server
 from klug.core import migrate
 from klug.core.db import create_db_engine
 from klug.energy import service
@@ -209,17 +209,6 @@ def _fill(url: str) -> int:
     return stored
 
 
-def _load(tool: str, server: Server, path: str, duration_s: float) -> LoadResult:
-    return load_path(
-        tool,
-        server.base_url,
-        path,
-        connections=CONNECTIONS,
-        duration_s=duration_s,
-        workdir=server.workdir,
-    )
-
-
 def dashboard_figure() -> Figure:
     duration_s = seconds_from_env("KLUG_BENCH_SECONDS", 10.0)
     tool = choose_tool()
@@ -241,9 +230,13 @@ def dashboard_figure() -> Figure:
                     raise InvalidMeasurement(f"GET {path}: {first.status_code} {first.text[:200]}")
                 log(f"dashboard: first answer (cold) in {first_ms:.0f} ms")
                 for warm in ("/healthz", path):
-                    _load(tool, server, warm, 1.0)
-                healthz = _load(tool, server, "/healthz", duration_s)
-                summary = _load(tool, server, path, duration_s)
+                    load_path(tool, server, warm, connections=CONNECTIONS, duration_s=1.0)
+                healthz = load_path(
+                    tool, server, "/healthz", connections=CONNECTIONS, duration_s=duration_s
+                )
+                summary = load_path(
+                    tool, server, path, connections=CONNECTIONS, duration_s=duration_s
+                )
     log(
         f"dashboard: p95 {summary.p95_ms:.1f} ms ({summary.requests_per_s:.0f} req/s); "
         f"healthz p95 {healthz.p95_ms:.1f} ms"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bench import Figure, log, seconds_from_env
 from bench.load import LoadResult, choose_tool, load_path
-from bench.server import Server, demo_server
+from bench.server import demo_server
 
 CONNECTIONS = 50
 WARM_UP_S = 1.0
@@ -17,27 +17,18 @@ HOME = "/"
 HEALTHZ = "/healthz"
 
 
-def _load(tool: str, server: Server, path: str, duration_s: float) -> LoadResult:
-    return load_path(
-        tool,
-        server.base_url,
-        path,
-        connections=CONNECTIONS,
-        duration_s=duration_s,
-        workdir=server.workdir,
-    )
-
-
 def run() -> list[Figure]:
     duration_s = seconds_from_env("KLUG_BENCH_SECONDS", 10.0)
     tool = choose_tool()
     with demo_server() as server:
         for path in (HEALTHZ, HOME):
-            _load(tool, server, path, WARM_UP_S)
+            load_path(tool, server, path, connections=CONNECTIONS, duration_s=WARM_UP_S)
         results: dict[str, LoadResult] = {}
         for path in (HEALTHZ, HOME):
             log(f"GET {path}: {CONNECTIONS} connections for {duration_s:g} s")
-            result = results[path] = _load(tool, server, path, duration_s)
+            result = results[path] = load_path(
+                tool, server, path, connections=CONNECTIONS, duration_s=duration_s
+            )
             log(
                 f"GET {path}: {result.requests} requests, p95 {result.p95_ms:.1f} ms, "
                 f"{result.requests_per_s:.0f} req/s"

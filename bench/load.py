@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench import InvalidMeasurement, log
+from bench.server import Server
 
 WRK_MARKER = "KLUG_BENCH "
 
@@ -395,11 +396,16 @@ def measure_asyncio(
 
 
 def load_path(
-    tool: str, base_url: str, path: str, *, connections: int, duration_s: float, workdir: Path
+    tool: str, server: Server, path: str, *, connections: int, duration_s: float
 ) -> LoadResult:
-    """GET one path of a server under closed-loop load; fails on any unexpected answer."""
+    """GET one path of a benchmark server under closed-loop load; fails on any unexpected
+    answer."""
     result = measure(
-        tool, base_url + path, connections=connections, duration_s=duration_s, workdir=workdir
+        tool,
+        server.base_url + path,
+        connections=connections,
+        duration_s=duration_s,
+        workdir=server.workdir,
     )
     result.check(f"GET {path}")
     return result

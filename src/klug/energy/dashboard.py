@@ -8,6 +8,7 @@ import io
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,6 +110,15 @@ class _Memo:
                 self.answers.move_to_end(key)
             return answer
 
+    def get_or_compute(
+        self, key: tuple[Any, ...], compute: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
+        answer = self.get(key)
+        if answer is None:
+            answer = compute()
+            self.put(key, answer)
+        return answer
+
     def put(self, key: tuple[Any, ...], answer: dict[str, Any]) -> None:
         with self.lock:
             self.answers[key] = answer
@@ -136,12 +146,9 @@ def summary(session: Session, span: service.Period, now: dt.datetime) -> dict[st
         snap.fingerprint,
         tuple(sorted(counters.items())),
     )
-    memo = memo_for(session)
-    answer = memo.get(key)
-    if answer is None:
-        answer = _summary(session, snap, span, now, counters)
-        memo.put(key, answer)
-    return answer
+    return memo_for(session).get_or_compute(
+        key, lambda: _summary(session, snap, span, now, counters)
+    )
 
 
 def _summary(

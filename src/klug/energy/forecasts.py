@@ -45,12 +45,9 @@ def day_ahead(session: Session, now: dt.datetime) -> dict[str, Any]:
     counters = read_counters(session, service.meter_ids(snap.rows))
     today = now.astimezone(service.BERLIN).date()
     key = ("forecast", today, snap.fingerprint, tuple(sorted(counters.items())))
-    memo = dashboard.memo_for(session)
-    answer = memo.get(key)
-    if answer is None:
-        answer = _day_ahead(session, snap, today, now, counters)
-        memo.put(key, answer)
-    return answer
+    return dashboard.memo_for(session).get_or_compute(
+        key, lambda: _day_ahead(session, snap, today, now, counters)
+    )
 
 
 def _day_ahead(
