@@ -36,6 +36,7 @@ from klug.core.logs import configure_logging
 from klug.core.mail import Mailer, create_transport
 from klug.core.ratelimit import RateLimiter
 from klug.core.security import SecretBox
+from klug.energy import console as energy_console
 from klug.energy import jobs as energy_jobs
 from klug.energy import pages as energy_pages
 from klug.energy import router as energy_router
@@ -70,6 +71,7 @@ ROUTERS = [
     content_router.router,
     energy_router.router,
     energy_pages.router,
+    energy_console.router,
     mobility_pages.router,
     safety_pages.router,
     citizen_pages.router,

@@ -44,6 +44,10 @@ ADMIN_PAGES = [
     "/console/sensoren",
     "/console/sensoren/1",
     "/console/energie",
+    "/console/energie/einheiten/neu",
+    "/console/energie/einheiten/pv-hoelzengraben",
+    "/console/energie/ziel",
+    "/console/energie/konfiguration",
 ]
 
 
@@ -211,6 +215,7 @@ CONSOLE_FORMS = [
     "/console/hinweise",
     "/console/konten",
     "/console/api-schluessel",
+    "/console/energie/einheiten/neu",
 ]
 
 

@@ -80,6 +80,12 @@ def test_configuration_is_checked_against_the_meters(
     both = config(meters)
     both["units"][0]["energy_datastream"] = meters["biomass"]
     assert "exactly one of" in problem(put_config(client, both))
+    # A forecast archive must be in the quantity's unit (cloud cover in %, not °C).
+    wrong_forecast = config(meters)
+    wrong_forecast["weather"] = {"cloud_cover_forecast_datastream": meters["thermometer"]}
+    assert "expected %" in problem(put_config(client, wrong_forecast))
+    wrong_forecast["weather"] = {"ghi_forecast_datastream": 99999}
+    assert "does not exist" in problem(put_config(client, wrong_forecast))
     broken = client.put(
         "/api/energy/config",
         content=b"demand: [unclosed",

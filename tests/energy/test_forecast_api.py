@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from klug.energy import service as energy_service
 from klug.sim.energy import seed_energy
 from tests.conftest import soup
 
@@ -32,12 +33,33 @@ def test_forecast_for_tomorrow_with_backtest_figures(demo_city: TestClient) -> N
     assert load["backtest_mape_pct"] < 6.0
     assert load["backtest_mape_pct"] < load["baseline_mape_pct"]
     pv = body["pv"]
-    assert pv["method"] == "clear_sky_x_clearness"  # no weather forecast is connected
+    # The demo city's forecast service issues cloud cover every morning: tomorrow and
+    # every backtest day use the issue from before that day.
+    assert pv["method"] == "cloud_cover"
+    assert pv["backtest_days_by_method"] == {"cloud_cover": pv["days_evaluated"]}
     assert set(pv["kw"]) >= {"hoelzengraben"} or len(pv["kw"]) >= 2
     for values in pv["kw"].values():
         assert values[0] == 0.0 and values[-1] == 0.0  # midnight: no sun
         assert max(values) > 0.0
     assert 0 < pv["backtest_fleet_nrmse_pct_of_capacity"] < 60
+
+
+def test_without_a_weather_forecast_the_pv_forecast_says_so(demo_city: TestClient) -> None:
+    with demo_city.app.state.session_factory() as session:  # type: ignore[attr-defined]
+        config = energy_service.current_config(session)
+        assert config is not None
+        with_forecast = demo_city.get("/api/energy/forecast").json()["pv"]
+        config.weather.cloud_cover_forecast_datastream = None
+        energy_service.replace_config(session, config)
+        session.commit()
+    pv = demo_city.get("/api/energy/forecast").json()["pv"]
+    assert pv["method"] == "clear_sky_x_clearness"
+    assert pv["backtest_days_by_method"] == {"clear_sky_x_clearness": pv["days_evaluated"]}
+    # The demo's forecast is informative: it beats the plants' recent clearness.
+    assert (
+        with_forecast["backtest_fleet_nrmse_pct_of_capacity"]
+        < pv["backtest_fleet_nrmse_pct_of_capacity"]
+    )
 
 
 def test_forecast_page_is_a_table(demo_city: TestClient) -> None:

@@ -29,6 +29,8 @@ from klug.sim.energy import (
 )
 from klug.sim.energy.feeder import FEEDER_KEY_NAME
 from klug.sim.energy.model import STEP_US
+from klug.sim.energy.seed import FORECAST_KEY
+from klug.sim.energy.weather_forecast import cloud_cover_forecast, issue_times
 from klug.sim.sensors import SIMULATED
 from tests.servers import start_server
 
@@ -44,7 +46,7 @@ def factory_of(client: TestClient) -> sessionmaker[Session]:
 
 
 @pytest.fixture
-def streams(client: TestClient) -> dict[str, int]:
+def all_streams(client: TestClient) -> dict[str, int]:
     """Two days of demo history up to NOW; the feeder's Datastreams by quantity."""
     with factory_of(client)() as session:
         seed_energy(session, now=NOW, days=2)
@@ -52,6 +54,12 @@ def streams(client: TestClient) -> dict[str, int]:
         config = energy_service.current_config(session)
     assert config is not None
     return feeder_streams(config)
+
+
+@pytest.fixture
+def streams(all_streams: dict[str, int]) -> dict[str, int]:
+    """The meters (15-min values); the forecast archive has tests of its own."""
+    return {k: ds for k, ds in all_streams.items() if k != FORECAST_KEY}
 
 
 @pytest.fixture
@@ -107,25 +115,27 @@ def test_seeding_configures_the_energy_programme_once(
 
 
 def test_everything_is_labelled_simulated_and_public(
-    client: TestClient, streams: dict[str, int]
+    client: TestClient, all_streams: dict[str, int]
 ) -> None:
     things = client.get(f"{STA}/Things", params={"$expand": "Datastreams($expand=Sensor)"}).json()
     datastreams = [d for t in things["value"] for d in t["Datastreams"]]
-    assert sorted(d["@iot.id"] for d in datastreams) == sorted(streams.values())
+    assert sorted(d["@iot.id"] for d in datastreams) == sorted(all_streams.values())
     for thing in things["value"]:
         assert thing["properties"]["simulated"] is True
         assert SIMULATED in thing["description"]
     for datastream in datastreams:
         assert datastream["properties"]["simulated"] is True
         assert datastream["properties"]["public"] is True
-        assert datastream["properties"]["expectedInterval"] == "PT15M"
+        forecast = datastream["@iot.id"] == all_streams[FORECAST_KEY]
+        assert datastream["properties"]["expectedInterval"] == ("PT1H" if forecast else "PT15M")
         assert SIMULATED in datastream["description"]
         assert SIMULATED in datastream["Sensor"]["description"]
         first = client.get(
             f"{STA}/Datastreams({datastream['@iot.id']})/Observations", params={"$top": "1"}
         ).json()["value"][0]
-        start, end = first["phenomenonTime"].split("/")  # a 15-min mean: an interval
-        assert timeutil.parse_instant(end) - timeutil.parse_instant(start) == STEP_US
+        start, end = first["phenomenonTime"].split("/")  # a 15-min (hourly) mean: an interval
+        length = timeutil.parse_instant(end) - timeutil.parse_instant(start)
+        assert length == (HOUR_US if forecast else STEP_US)
     with factory_of(client)() as session:
         config = energy_service.current_config(session)
     assert config is not None
@@ -353,6 +363,64 @@ def test_the_feeder_catches_up_after_a_pause_at_most_a_day(
     assert times[-96] - times[-97] > 2 * 24 * HOUR_US
 
 
+def forecast_issues(client: TestClient, datastream: int) -> dict[int, list[tuple[int, float]]]:
+    """The forecast archive through the SensorThings API: per resultTime (issue), the
+    (valid hour start, cloud cover) pairs."""
+    url = f"{STA}/Datastreams({datastream})/Observations"
+    params = {
+        "$top": "10000",
+        "$orderby": "phenomenonTime",
+        "$select": "phenomenonTime,resultTime,result",
+    }
+    body = client.get(url, params=params).json()
+    issues: dict[int, list[tuple[int, float]]] = {}
+    for row in body["value"]:
+        issue = timeutil.parse_instant(row["resultTime"])
+        start = timeutil.parse_instant(row["phenomenonTime"].split("/")[0])
+        issues.setdefault(issue, []).append((start, float(row["result"])))
+    return issues
+
+
+def test_the_demo_forecast_service_publishes_each_issue_once(
+    client: TestClient, all_streams: dict[str, int], feeder_key: str
+) -> None:
+    datastream = all_streams[FORECAST_KEY]
+    seeded = forecast_issues(client, datastream)
+    # The seeded archive: every morning issue from two days before the history until NOW,
+    # each 48 hourly values from the hour after it, as the model issued them.
+    assert sorted(seeded) == issue_times(NOW - 4 * 24 * HOUR_US, NOW)
+    for issue, values in seeded.items():
+        hours, expected = cloud_cover_forecast(issue)
+        assert values == list(zip(hours.tolist(), expected.tolist(), strict=True))
+        assert all(0.0 <= v <= 100.0 for _, v in values)
+    clock = [NOW + 30 * HOUR_US]  # the next morning's issue is out
+    feeder, _ = feeder_at(client, feeder_key, {FORECAST_KEY: datastream}, clock)
+    assert asyncio.run(feeder.feed_once()) == 48
+    assert asyncio.run(feeder.feed_once()) == 0
+    restarted, _ = feeder_at(client, feeder_key, {FORECAST_KEY: datastream}, clock)
+    assert asyncio.run(restarted.feed_once()) == 0  # it learns the last issue from the platform
+    after = forecast_issues(client, datastream)
+    assert set(after) - set(seeded) == {max(seeded) + 24 * HOUR_US}
+
+
+def test_forecasts_differ_from_the_weather_that_came_but_follow_it() -> None:
+    """A forecast service that knew the future would make the PV backtest a lie."""
+    from klug.sim.energy.model import cloud_fraction
+
+    errors, truths, forecasts = [], [], []
+    for issue in issue_times(NOW - 30 * 24 * HOUR_US, NOW):
+        hours, forecast = cloud_cover_forecast(issue)
+        slots = (hours[:, None] + STEP_US * np.arange(4)).ravel()
+        truth = 100 * cloud_fraction(slots).reshape(48, 4).mean(axis=1)
+        errors.append(forecast - truth)
+        truths.append(truth)
+        forecasts.append(forecast)
+    err = np.concatenate(errors)
+    rmse = float(np.sqrt(np.mean(err**2)))
+    assert 8.0 < rmse < 30.0
+    assert np.corrcoef(np.concatenate(truths), np.concatenate(forecasts))[0, 1] > 0.7
+
+
 def test_the_feeder_key_may_only_write_sensor_data(client: TestClient, feeder_key: str) -> None:
     with factory_of(client)() as session:
         second = create_feeder_key(session)
@@ -380,10 +448,11 @@ def test_the_running_feeder_fills_a_live_server(database_url: str, tmp_path: Pat
     finally:
         engine.dispose()
     assert config is not None
-    streams = feeder_streams(config)
+    all_streams = feeder_streams(config)
+    streams = {k: ds for k, ds in all_streams.items() if k != FORECAST_KEY}
     server = start_server(database_url, tmp_path / "var")
     try:
-        feeder = EnergyFeeder(base_url=server.url, api_key=key, streams=streams, interval_s=0.2)
+        feeder = EnergyFeeder(base_url=server.url, api_key=key, streams=all_streams, interval_s=0.2)
         wanted = 96 + 8  # the seeded day, then the two hours since (or one more interval)
 
         async def feed_until_filled() -> list[dict[str, Any]]:

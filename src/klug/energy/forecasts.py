@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from klug.energy import dashboard, service
 from klug.energy.calc import forecast, pv
+from klug.sensors import series
 from klug.sensors.hourly import read_counters
 
 HISTORY_DAYS = 42  # four weeks of training before each of the 14 backtest days
@@ -39,10 +40,25 @@ def _plants(snap: dashboard.Snapshot) -> list[tuple[Any, pv.Plant]]:
     ]
 
 
+# Weather forecast archives the PV forecast can use, best first (see calc.forecast).
+FORECAST_INPUTS = {
+    "ghi_forecast_datastream": "ghi_forecast_w_m2",
+    "cloud_cover_forecast_datastream": "cloud_cover_pct",
+}
+
+
+def _forecast_streams(snap: dashboard.Snapshot) -> dict[str, int]:
+    weather = snap.settings.get("weather") or {}
+    return {
+        arg: int(weather[field]) for field, arg in FORECAST_INPUTS.items() if weather.get(field)
+    }
+
+
 def day_ahead(session: Session, now: dt.datetime) -> dict[str, Any]:
     """Forecasts for tomorrow (local) and their backtests; memoised like the summary."""
     snap = dashboard.snapshot(session)
-    counters = read_counters(session, service.meter_ids(snap.rows))
+    watched = service.meter_ids(snap.rows) + sorted(_forecast_streams(snap).values())
+    counters = read_counters(session, watched)
     today = now.astimezone(service.BERLIN).date()
     key = ("forecast", today, snap.fingerprint, tuple(sorted(counters.items())))
     return dashboard.memo_for(session).get_or_compute(
@@ -91,8 +107,9 @@ def _day_ahead(
         site = pv.location(*pv.KAISERSLAUTERN)
         clearness = forecast.recent_clearness(usable, actual, site=site)
         mid = target_hours + forecast.HALF_HOUR
-        made = forecast.pv_day_ahead(usable, mid, site=site, recent_clearness=clearness)
-        test = forecast.backtest_pv(usable, actual, site=site, days=BACKTEST_DAYS)
+        archived, ahead = _weather_forecasts(session, snap, hours, target_hours, now)
+        made = forecast.pv_day_ahead(usable, mid, site=site, recent_clearness=clearness, **ahead)
+        test = forecast.backtest_pv(usable, actual, site=site, days=BACKTEST_DAYS, **archived)
         out["pv"] = {
             "method": made.method,
             "kw": {
@@ -105,10 +122,40 @@ def _day_ahead(
             },
             "backtest_fleet_nrmse_pct_of_capacity": _round(test.fleet_nrmse_pct_of_capacity),
             "days_evaluated": test.days_evaluated,
+            "backtest_days_by_method": dict(sorted(test.days_by_method.items())),
         }
     else:
         out["pv"] = None
     return out
+
+
+def _weather_forecasts(
+    session: Session,
+    snap: dashboard.Snapshot,
+    history: pd.DatetimeIndex,
+    tomorrow: pd.DatetimeIndex,
+    now: dt.datetime,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The configured forecast archives, aligned with the history's hours as they were
+    known before each local day began (for the backtest), and with tomorrow's hours as
+    known now."""
+    streams = _forecast_streams(snap)
+    archived: dict[str, Any] = {}
+    ahead: dict[str, Any] = {}
+    if not streams or not len(history):
+        return archived, ahead
+    hist_us = history.as_unit("us").asi8
+    next_us = tomorrow.as_unit("us").asi8
+    midnights = history.tz_convert(service.BERLIN).normalize().as_unit("us").asi8
+    now_us = int(now.timestamp() * 1_000_000)
+    for arg, ds in streams.items():
+        found = series.issued(
+            session, ds, start=int(hist_us[0]), end=int(next_us[-1]) + forecast.HOUR_US
+        )
+        known = (found.valid, found.issued, found.value)
+        archived[arg] = forecast.as_known_at(hist_us, midnights, *known)
+        ahead[arg] = forecast.as_known_at(next_us, now_us, *known)
+    return archived, ahead
 
 
 def _round(value: float | None, digits: int = 2) -> float | None:

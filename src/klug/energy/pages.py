@@ -226,6 +226,8 @@ def console_page(request: Request, session: SessionDep, _: Operator) -> HTMLResp
             "alerts": alerts,
             "names": {u.id: u.name for u in units},
             "completeness": by_meter,
+            "configured": any(u.role == "demand" for u in units),
+            "message": request.query_params.get("ok"),
         },
     )
 

@@ -5,24 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-import yaml
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import ValidationError
 from starlette.responses import Response
 
-from klug.core import audit
 from klug.core.db import SessionDep
 from klug.core.errors import Problem
 from klug.core.jsontext import JsonResponse
-from klug.energy import dashboard, forecasts, planner, service
-from klug.energy.schemas import EnergyConfig, ScenarioIn
+from klug.energy import configuration, dashboard, forecasts, planner, service
+from klug.energy.schemas import ScenarioIn
 from klug.identity.deps import Principal, public, require
 from klug.identity.permissions import Permission
 
 router = APIRouter(tags=["energy"])
 Anyone = Annotated[Principal, Depends(public)]
 CanManage = Annotated[Principal, Depends(require(Permission.ENERGY_MANAGE))]
-MAX_CONFIG_BYTES = 256 * 1024
 
 
 def _now() -> dt.datetime:
@@ -156,26 +152,13 @@ def get_config(session: SessionDep, _: CanManage) -> dict[str, Any]:
 async def put_config(request: Request, session: SessionDep, principal: CanManage) -> dict[str, Any]:
     """Replace the configuration: JSON, or YAML with ``Content-Type: application/yaml``."""
     raw = await request.body()
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise Problem(413, f"a configuration has at most {MAX_CONFIG_BYTES} bytes")
     try:
-        data = yaml.safe_load(raw.decode("utf-8"))  # YAML is a superset of JSON
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise Problem(400, f"not valid YAML/JSON: {str(exc).splitlines()[0]}") from None
-    try:
-        config = EnergyConfig.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "configuration"
-        raise Problem(400, f"{where}: {first['msg']}", errors=len(exc.errors())) from None
-    try:
-        service.replace_config(session, config)
+        config = configuration.parse_config(raw)
+        configuration.replace(session, config, actor=principal.actor)
+    except configuration.ConfigTextError as exc:
+        status = 413 if exc.reason == "too_large" else 400
+        extra: dict[str, Any] = {} if exc.problems is None else {"errors": exc.problems}
+        raise Problem(status, str(exc), **extra) from None
     except service.ConfigError as exc:
         raise Problem(400, str(exc)) from None
-    audit.record(
-        session,
-        action="energy.config.replace",
-        actor=principal.actor,
-        detail={"units": len(config.units), "demand": len(config.demand)},
-    )
     return config.model_dump(mode="json")

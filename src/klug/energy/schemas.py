@@ -73,6 +73,9 @@ class Weather(_Strict):
     ghi_datastream: int | None = Field(default=None, ge=1)  # W/m²
     temperature_datastream: int | None = Field(default=None, ge=1)  # °C
     wind_speed_datastream: int | None = Field(default=None, ge=1)  # m/s
+    # Forecast archives for day-ahead PV: phenomenonTime = valid hour, resultTime = issue.
+    ghi_forecast_datastream: int | None = Field(default=None, ge=1)  # W/m²
+    cloud_cover_forecast_datastream: int | None = Field(default=None, ge=1)  # %
 
 
 class EnergyConfig(_Strict):

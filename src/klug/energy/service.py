@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from klug.energy.calc import accounting
@@ -28,7 +28,24 @@ PERIODS = ("today", "month", "year", "rolling12", "custom")
 
 
 class ConfigError(ValueError):
-    """The configuration does not fit the Datastreams it names."""
+    """The configuration does not fit the Datastreams it names.
+
+    ``reason`` (missing, not_energy, measures_power, measures_energy, interval, …) with
+    ``unit`` and ``datastream`` let a form say it next to the field, in the visitor's language.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        unit: str | None = None,
+        datastream: int | None = None,
+        reason: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.unit = unit
+        self.datastream = datastream
+        self.reason = reason
 
 
 # ---------------------------------------------------------------- configuration
@@ -41,85 +58,114 @@ def stream_unit(info: series.StreamInfo) -> str:
 
 def check_meters(session: Session, config: EnergyConfig) -> None:
     """Every named Datastream exists, has a power/energy unit of the right kind and a cadence."""
-    wanted: dict[int, tuple[str, str]] = {}
+    # Every unit's meter on its own: one Datastream may be named twice, once wrongly.
+    wanted: list[tuple[int, str, str]] = []
     for unit in [*config.demand, *config.units]:
         if unit.power_datastream:
-            wanted[unit.power_datastream] = (unit.key, "power")
+            wanted.append((unit.power_datastream, unit.key, "power"))
         if unit.energy_datastream:
-            wanted[unit.energy_datastream] = (unit.key, "energy")
-    infos = {i.id: i for i in series.latest(session, privileged=True, ids=sorted(wanted))}
-    for ds, (key, kind) in sorted(wanted.items()):
+            wanted.append((unit.energy_datastream, unit.key, "energy"))
+    ids = sorted({ds for ds, _, _ in wanted})
+    infos = {i.id: i for i in series.latest(session, privileged=True, ids=ids)}
+    for ds, key, kind in sorted(wanted):
         info = infos.get(ds)
         if info is None:
-            raise ConfigError(f"unit '{key}': Datastream {ds} does not exist")
+            raise _refused(key, ds, "missing", "does not exist")
         symbol = stream_unit(info)
         try:
             actual, _ = accounting.unit_kind(symbol)
         except accounting.UnitError as exc:
-            raise ConfigError(f"unit '{key}', Datastream {ds}: {exc}") from None
+            raise _refused(key, ds, "not_energy", f"cannot be read: {exc}") from None
         if actual != kind:
-            raise ConfigError(
-                f"unit '{key}': Datastream {ds} measures {actual} ({symbol}), "
-                f"but is configured as its {kind} meter"
-            )
+            problem = f"measures {actual} ({symbol}), but is configured as its {kind} meter"
+            raise _refused(key, ds, f"measures_{actual}", problem)
         interval = info.expected_interval_s
         if not interval or interval > 3600 or 3600 % interval:
-            raise ConfigError(
-                f"unit '{key}': Datastream {ds} needs an expected interval that divides an hour "
-                f"(properties.expectedInterval, e.g. PT15M); it has {interval or 'none'}"
+            problem = (
+                "needs an expected interval that divides an hour (properties.expectedInterval, "
+                f"e.g. PT15M); it has {interval or 'none'}"
             )
-    weather = config.weather
-    for weather_ds in (
-        weather.ghi_datastream,
-        weather.temperature_datastream,
-        weather.wind_speed_datastream,
-    ):
-        if weather_ds is not None and not series.latest(session, privileged=True, ids=[weather_ds]):
-            raise ConfigError(f"weather: Datastream {weather_ds} does not exist")
+            raise _refused(key, ds, "interval", problem)
+    _check_weather(session, config.weather)
 
 
-def _row(unit: UnitConfig, role: str) -> EnergyUnit:
-    return EnergyUnit(
-        key=unit.key,
-        name=unit.name,
-        role=role,
-        source=unit.source,
-        renewable=unit.is_renewable and role == "generation",
-        status=unit.status,
-        peak_power_kw=unit.peak_power_kw,
-        tilt_deg=unit.tilt_deg,
-        azimuth_deg=unit.azimuth_deg,
-        losses_pct=unit.losses_pct,
-        latitude=unit.latitude,
-        longitude=unit.longitude,
-        power_datastream_id=unit.power_datastream,
-        energy_datastream_id=unit.energy_datastream,
-        commissioned_on=unit.commissioned_on,
-        decommissioned_on=unit.decommissioned_on,
-        alert_threshold=unit.alert_threshold,
-        alert_window_h=unit.alert_window_h,
-        simulated=unit.simulated,
-    )
+_IRRADIANCE = frozenset({"W/m²", "W/m2", "W m-2"})
+# The unit symbols a weather Datastream may have (None: not checked).
+WEATHER_UNITS: dict[str, frozenset[str] | None] = {
+    "ghi_datastream": _IRRADIANCE,
+    "temperature_datastream": None,
+    "wind_speed_datastream": None,
+    "ghi_forecast_datastream": _IRRADIANCE,
+    "cloud_cover_forecast_datastream": frozenset({"%"}),
+}
+
+
+def _check_weather(session: Session, weather: Weather) -> None:
+    for field, symbols in WEATHER_UNITS.items():
+        ds = getattr(weather, field)
+        if ds is None:
+            continue
+        found = series.latest(session, privileged=True, ids=[ds])
+        if not found:
+            message = f"weather.{field}: Datastream {ds} does not exist"
+            raise ConfigError(message, datastream=ds, reason="missing")
+        symbol = stream_unit(found[0])
+        if symbols is not None and symbol not in symbols:
+            expected = " or ".join(sorted(symbols))
+            message = f"weather.{field}: Datastream {ds} is in '{symbol}', expected {expected}"
+            raise ConfigError(message, datastream=ds, reason="weather_unit")
+
+
+def _refused(key: str, ds: int, reason: str, problem: str) -> ConfigError:
+    message = f"unit '{key}': Datastream {ds} {problem}"
+    return ConfigError(message, unit=key, datastream=ds, reason=reason)
+
+
+# The unit's fields are the row's columns, but for the meters' names and the default of
+# ``renewable`` (by source; a demand meter is never renewable).
+_COLUMN_OF = {
+    "power_datastream": "power_datastream_id",
+    "energy_datastream": "energy_datastream_id",
+}
+
+
+def _columns(unit: UnitConfig, role: str) -> dict[str, Any]:
+    columns = {_COLUMN_OF.get(k, k): v for k, v in unit.model_dump().items() if k != "renewable"}
+    return {**columns, "role": role, "renewable": unit.is_renewable and role == "generation"}
 
 
 def replace_config(session: Session, config: EnergyConfig) -> None:
-    """Replace the whole configuration (one transaction: the caller commits or nothing)."""
+    """Replace the whole configuration (one transaction: the caller commits or nothing).
+
+    A unit whose key stays keeps its row: its alerts (by unit id) stay attached to it.
+    """
     check_meters(session, config)
-    session.execute(delete(EnergyUnit))
-    session.execute(delete(EnergySetting))
+    wanted = {u.key: _columns(u, "demand") for u in config.demand}
+    wanted |= {u.key: _columns(u, "generation") for u in config.units}
+    rows = {row.key: row for row in session.scalars(select(EnergyUnit))}
+    for key, row in rows.items():
+        if key not in wanted:
+            session.delete(row)
     session.flush()
-    session.add_all([_row(u, "demand") for u in config.demand])
-    session.add_all([_row(u, "generation") for u in config.units])
-    session.add_all(
-        [
-            EnergySetting(key="target", value=config.target.model_dump()),
-            EnergySetting(
-                key="emission_factors_g_per_kwh",
-                value={str(k): v for k, v in config.emission_factors_g_per_kwh.items()},
-            ),
-            EnergySetting(key="weather", value=config.weather.model_dump()),
-        ]
-    )
+    for key, columns in wanted.items():
+        if key in rows:
+            for name, value in columns.items():
+                setattr(rows[key], name, value)
+        else:
+            session.add(EnergyUnit(**columns))
+    values = {
+        "target": config.target.model_dump(),
+        "emission_factors_g_per_kwh": {
+            str(k): v for k, v in config.emission_factors_g_per_kwh.items()
+        },
+        "weather": config.weather.model_dump(),
+    }
+    for key, value in values.items():
+        setting = session.get(EnergySetting, key)
+        if setting is None:
+            session.add(EnergySetting(key=key, value=value))
+        else:
+            setting.value = value
     session.flush()
 
 

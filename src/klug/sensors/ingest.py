@@ -60,7 +60,7 @@ class NewObservation:
     digest: int = 0
 
     def __post_init__(self) -> None:
-        self.digest = result_digest(self.result_number, self.result_json)
+        self.digest = result_digest(self.result_number, self.result_json, self.result_time)
 
     @property
     def key(self) -> tuple[int | None, int | None, int, int]:

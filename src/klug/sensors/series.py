@@ -240,3 +240,36 @@ def buckets(
         mask = ids == ds
         out[ds] = Buckets(starts[mask], table[mask, 2], table[mask, 3].astype(np.int64))
     return out
+
+
+@dataclass(slots=True)
+class Issued:
+    """Numeric Observations of one Datastream with their resultTime: a forecast archive
+    (phenomenonTime = valid time, resultTime = issue time), ordered by valid time."""
+
+    valid: np.ndarray[Any, np.dtype[np.int64]]
+    issued: np.ndarray[Any, np.dtype[np.int64]]
+    value: np.ndarray[Any, np.dtype[np.float64]]
+
+
+def issued(session: Session, datastream_id: int, *, start: int, end: int) -> Issued:
+    """Values valid in ``[start, end)`` and when each was issued; Observations without a
+    resultTime cannot say what was known when, and are left out."""
+    obs = m.observation.c
+    rows = session.execute(
+        select(obs.phenomenon_time_start, obs.result_time, obs.result_number)
+        .where(
+            obs.datastream_id == datastream_id,
+            obs.phenomenon_time_start >= start,
+            obs.phenomenon_time_start < end,
+            obs.result_time.is_not(None),
+            obs.result_number.is_not(None),
+        )
+        .order_by(obs.phenomenon_time_start)
+    ).all()
+    n = len(rows)
+    return Issued(
+        np.fromiter((r[0] for r in rows), dtype=np.int64, count=n),
+        np.fromiter((r[1] for r in rows), dtype=np.int64, count=n),
+        np.fromiter((r[2] for r in rows), dtype=np.float64, count=n),
+    )

@@ -305,10 +305,11 @@ class Writer:
         before = (
             self.session.execute(select(table).where(table.c.id == observation_id)).mappings().one()
         )
-        if "result_number" in values or "result_json" in values:
+        if {"result_number", "result_json", "result_time"} & values.keys():
             number = values.get("result_number", before["result_number"])
             text = values.get("result_json", before["result_json"])
-            values["result_digest"] = result_digest(number, text)
+            issued = values.get("result_time", before["result_time"])
+            values["result_digest"] = result_digest(number, text, issued)
         self.session.execute(update(table).where(table.c.id == observation_id).values(**values))
         if before["datastream_id"] is not None:
             after = values.get("phenomenon_time_start", before["phenomenon_time_start"])

@@ -113,9 +113,16 @@ def result_columns(value: Any) -> dict[str, Any]:
     return {"result_number": float(value), "result_json": None}
 
 
-def result_digest(number: float | None, text: str | None) -> int:
-    """A signed 64-bit hash of the result; 20 and 20.0 are the same result."""
+def result_digest(number: float | None, text: str | None, result_time: int | None = None) -> int:
+    """A signed 64-bit hash of the result; 20 and 20.0 are the same result.
+
+    With a resultTime, the time is part of it: a forecast archive holds the same value
+    for the same hour from several issues, and each is a distinct Observation (a
+    redelivery repeats the resultTime, so it is still recognised).
+    """
     canonical = repr(number) if text is None else text
+    if result_time is not None:
+        canonical = f"{canonical}@{result_time}"
     return int.from_bytes(
         hashlib.blake2b(canonical.encode(), digest_size=8).digest(), "big", signed=True
     )

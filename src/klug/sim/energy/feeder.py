@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import httpx
 import numpy as np
@@ -21,10 +22,21 @@ from klug.energy.schemas import EnergyConfig
 from klug.identity import apikeys
 from klug.sensors import timeutil
 from klug.sim.energy.model import DAY_US, KEYS, STEP_US, simulate
+from klug.sim.energy.seed import FORECAST_KEY
+from klug.sim.energy.weather_forecast import (
+    HORIZON_HOURS,
+    HOUR_US,
+    cloud_cover_forecast,
+    issue_times,
+    latest_issue,
+)
 
 log = logging.getLogger(__name__)
 
 FEEDER_KEY_NAME = "Demo-Einspeisung Energie (simuliert)"
+FED = frozenset({*KEYS, FORECAST_KEY})
+# An issue's last valid hour starts this long after the issue.
+_LAST_HOUR = HORIZON_HOURS * HOUR_US
 
 
 def feeder_streams(config: EnergyConfig) -> dict[str, int]:
@@ -34,11 +46,12 @@ def feeder_streams(config: EnergyConfig) -> dict[str, int]:
         "ghi": config.weather.ghi_datastream,
         "temperature": config.weather.temperature_datastream,
         "wind_speed": config.weather.wind_speed_datastream,
+        FORECAST_KEY: config.weather.cloud_cover_forecast_datastream,
     }
     for unit in [*config.demand, *config.units]:
         if unit.simulated:
             ids[unit.key] = unit.power_datastream or unit.energy_datastream
-    return {key: ds for key, ds in ids.items() if key in KEYS and ds is not None}
+    return {key: ds for key, ds in ids.items() if key in FED and ds is not None}
 
 
 def create_feeder_key(session: Session) -> str:
@@ -87,7 +100,7 @@ class EnergyFeeder:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], int] = timeutil.now_micros,
     ) -> None:
-        unknown = set(streams) - set(KEYS)
+        unknown = set(streams) - FED
         if unknown:
             raise ValueError(f"no model for {sorted(unknown)}")
         self.base_url = base_url.rstrip("/")
@@ -123,39 +136,65 @@ class EnergyFeeder:
         if self._sent is None:
             self._sent = await self._platform_latest(client)
         now = self._clock()
-        newest = now - now % STEP_US - STEP_US
-        oldest = newest - self.catch_up_us + STEP_US
-        first = {
-            k: max(oldest, self._sent.get(k, oldest - STEP_US) + STEP_US) for k in self.streams
-        }
-        if min(first.values()) > newest:
+        body = self._meter_values(now) + self._forecasts(now)
+        if not body:
             return 0
-        slots = np.arange(min(first.values()), newest + 1, STEP_US, dtype=np.int64)
-        values = simulate(slots)
-        body = []
-        for key, datastream in self.streams.items():
-            keep = slots >= first[key]
-            rows = [
-                [_interval(t), v]
-                for t, v in zip(slots[keep].tolist(), values[key][keep].tolist(), strict=True)
-            ]
-            if rows:
-                body.append(
-                    {
-                        "Datastream": {"@iot.id": datastream},
-                        "components": ["phenomenonTime", "result"],
-                        "dataArray": rows,
-                    }
-                )
         response = await client.post("/sta/v1.1/CreateObservations", json=body)
         response.raise_for_status()
         refused = response.json().count("error")
         if refused:
             # Not sent again: the platform said why in its log, and it would refuse again.
             log.warning("the platform refused %d of the demo energy values", refused)
+        newest = now - now % STEP_US - STEP_US
         for key in self.streams:
-            self._sent[key] = newest
+            self._sent[key] = newest if key != FORECAST_KEY else latest_issue(now) + _LAST_HOUR
         return sum(len(group["dataArray"]) for group in body)
+
+    def _meter_values(self, now: int) -> list[dict[str, Any]]:
+        """Every meter's complete 15-min intervals not sent yet."""
+        assert self._sent is not None
+        keys = [k for k in self.streams if k in KEYS]
+        newest = now - now % STEP_US - STEP_US
+        oldest = newest - self.catch_up_us + STEP_US
+        first = {k: max(oldest, self._sent.get(k, oldest - STEP_US) + STEP_US) for k in keys}
+        if not keys or min(first.values()) > newest:
+            return []
+        slots = np.arange(min(first.values()), newest + 1, STEP_US, dtype=np.int64)
+        values = simulate(slots)
+        body = []
+        for key in keys:
+            keep = slots >= first[key]
+            rows = [
+                [_interval(t), v]
+                for t, v in zip(slots[keep].tolist(), values[key][keep].tolist(), strict=True)
+            ]
+            if rows:
+                body.append(_group(self.streams[key], ["phenomenonTime", "result"], rows))
+        return body
+
+    def _forecasts(self, now: int) -> list[dict[str, Any]]:
+        """The forecast issues published since the last one sent (its last valid hour
+        tells which), at most ``catch_up_us`` back."""
+        assert self._sent is not None
+        datastream = self.streams.get(FORECAST_KEY)
+        if datastream is None:
+            return []
+        after = self._sent.get(FORECAST_KEY, -1) - _LAST_HOUR
+        issues = [t for t in issue_times(now - self.catch_up_us, now) if t > after]
+        rows = []
+        for issue in issues:
+            hours, values = cloud_cover_forecast(issue)
+            rows += [
+                [
+                    f"{timeutil.format_instant(t)}/{timeutil.format_instant(t + HOUR_US)}",
+                    timeutil.format_instant(issue),
+                    v,
+                ]
+                for t, v in zip(hours.tolist(), values.tolist(), strict=True)
+            ]
+        if not rows:
+            return []
+        return [_group(datastream, ["phenomenonTime", "resultTime", "result"], rows)]
 
     async def wait_until_ready(self, client: httpx.AsyncClient, timeout_s: float = 120.0) -> None:
         deadline = asyncio.get_running_loop().time() + timeout_s
@@ -186,3 +225,7 @@ class EnergyFeeder:
                 # Shortly after the next interval is complete, if that comes first.
                 now = self._clock()
                 await asyncio.sleep(min(self.interval_s, (STEP_US - now % STEP_US) / 1e6 + 5.0))
+
+
+def _group(datastream: int, components: list[str], rows: list[list[Any]]) -> dict[str, Any]:
+    return {"Datastream": {"@iot.id": datastream}, "components": components, "dataArray": rows}

@@ -120,6 +120,18 @@ def _city_kw(mid_us: NDArray[np.int64]) -> NDArray[np.float64]:
     return np.asarray(np.interp(mid_us, hours + 1_800_000_000, kwh), dtype=np.float64)
 
 
+def cloud_fraction(slots_us: NDArray[np.int64]) -> NDArray[np.float64]:
+    """The demo sky's total cloud fraction (0–1) in 15-min slots (starts, µs)."""
+    slots_us = np.asarray(slots_us, dtype=np.int64)
+    months = pd.DatetimeIndex(pd.to_datetime(slots_us + STEP_US // 2, unit="us", utc=True)).month
+    days_all = slots_us // DAY_US
+    days = np.unique(days_all)
+    row, col = np.searchsorted(days, days_all), (slots_us % DAY_US) // STEP_US
+    # Weights with squares summing to ~1 keep the index at unit variance, as calibrated.
+    cloud_index = 0.75 * _regime(1, days, 0.7)[row] + 0.66 * _intraday(2, days, 0.93)[row, col]
+    return np.asarray(ndtr(CLOUD_SPREAD * cloud_index + _cloud_offsets()[months - 1]))
+
+
 def simulate(slots_us: NDArray[np.int64]) -> dict[str, NDArray[np.float64]]:
     """Every demo meter's value for 15-min slots (starts, µs): weather, PV kW, CHP kWh per
     slot, load kW; rounded as a meter would send them."""
@@ -141,9 +153,7 @@ def simulate(slots_us: NDArray[np.int64]) -> dict[str, NDArray[np.float64]]:
 
     site = pv.location(*pv.KAISERSLAUTERN)
     clear = site.get_clearsky(times)["ghi"].to_numpy()
-    # Weights with squares summing to ~1 keep the index at unit variance, as calibrated.
-    cloud_index = 0.75 * regime(1, 0.7) + 0.66 * intraday(2, 0.93)
-    cloud = ndtr(CLOUD_SPREAD * cloud_index + _cloud_offsets()[times.month - 1])
+    cloud = cloud_fraction(slots_us)
     ghi = np.round(clear * _clear_sky_index(cloud))
     # 1 in mid-January, -1 in mid-July. Temperatures roughly as in Kaiserslautern (annual
     # mean near 10 °C, January near 1 °C, July near 19 °C): a demo assumption.

@@ -16,7 +16,8 @@ from klug.sensors.entities import ENTITY_TYPES
 from klug.sensors.odata.options import parse_options
 from klug.sensors.odata.path import parse_path
 from klug.sensors.service import Writer
-from klug.sim.energy.model import CHP_KW, PLANTS, SLOTS_PER_DAY, STEP_US, simulate
+from klug.sim.energy.model import CHP_KW, DAY_US, PLANTS, SLOTS_PER_DAY, STEP_US, simulate
+from klug.sim.energy.weather_forecast import HOUR_US, cloud_cover_forecast, issue_times
 from klug.sim.sensors import SIMULATED
 
 MEASUREMENT = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement"
@@ -32,7 +33,9 @@ class _Place:
 
 # Positions are approximate: near enough for a map, too close for the weather to differ.
 _THINGS = {
-    "Wetterstation Stadtmitte": _Place("Globalstrahlung, Temperatur, Wind", 7.7690, 49.4447),
+    "Wetterstation Stadtmitte": _Place(
+        "Globalstrahlung, Temperatur, Wind; Bewölkungsprognose", 7.7690, 49.4447
+    ),
     "Solarpark Hölzengraben": _Place("6,4 MWp", 7.7153, 49.4180),
     "Solarpark P+R Schweinsdell": _Place("2 MWp", 7.7930, 49.4330),
     "Dachanlagen Stadtgebiet": _Place("25 MWp, alle Dachanlagen zusammen (Annahme)", 7.769, 49.445),
@@ -50,6 +53,8 @@ class _Meter:
     name: str
     unit: tuple[str, str, str]  # name, symbol, QUDT id
     prop: str
+    interval: str = "PT15M"
+    description: str = "15-Minuten-Werte"
 
 
 _KW = ("Kilowatt", "kW", "KiloW")
@@ -57,6 +62,8 @@ _KWH = ("Kilowattstunde", "kWh", "KiloW-HR")
 _WM2 = ("Watt je Quadratmeter", "W/m²", "W-PER-M2")
 _CELSIUS = ("Grad Celsius", "°C", "DEG_C")
 _MS = ("Meter je Sekunde", "m/s", "M-PER-SEC")
+_PERCENT = ("Prozent", "%", "PERCENT")
+FORECAST_KEY = "cloud_cover_forecast"
 _STATION = "Wetterstation Stadtmitte"
 _METERS = [
     _Meter("ghi", _STATION, "Globalstrahlung", _WM2, "ghi"),
@@ -67,6 +74,15 @@ _METERS = [
     _Meter("pv-dachanlagen", "Dachanlagen Stadtgebiet", "AC-Leistung", _KW, "ac_power"),
     _Meter("bhkw-biomasse", "Biomasse-BHKW", "Erzeugte Energie", _KWH, "active_energy"),
     _Meter("stadtgebiet", "Stadtgebiet Kaiserslautern", "Wirkleistung", _KW, "active_power"),
+    _Meter(
+        FORECAST_KEY,
+        _STATION,
+        "Bewölkungsprognose",
+        _PERCENT,
+        "total_cloud_cover_forecast",
+        interval="PT1H",
+        description="Stundenwerte, einmal täglich für 48 Stunden ausgegeben (resultTime)",
+    ),
 ]
 
 
@@ -99,14 +115,18 @@ def _create_streams(writer: Writer, reuse: Mapping[str, int]) -> dict[str, int]:
             ENTITY_TYPES["Datastream"],
             {
                 "name": meter.name,
-                "description": f"15-Minuten-Werte – {SIMULATED}",
+                "description": f"{meter.description} – {SIMULATED}",
                 "unitOfMeasurement": {
                     "name": unit_name,
                     "symbol": symbol,
                     "definition": QUDT + qudt,
                 },
                 "observationType": MEASUREMENT,
-                "properties": {"public": True, "simulated": True, "expectedInterval": "PT15M"},
+                "properties": {
+                    "public": True,
+                    "simulated": True,
+                    "expectedInterval": meter.interval,
+                },
                 "Thing": {"@iot.id": things[meter.thing]},
                 "Sensor": {
                     "name": f"Simulator {meter.thing}: {meter.name}",
@@ -168,6 +188,7 @@ def config_for(ids: Mapping[str, int]) -> EnergyConfig:
             ghi_datastream=ids["ghi"],
             temperature_datastream=ids["temperature"],
             wind_speed_datastream=ids["wind_speed"],
+            cloud_cover_forecast_datastream=ids.get(FORECAST_KEY),
         ),
         demand=[
             UnitConfig(
@@ -214,6 +235,8 @@ def observations(
     starts = slots_us.tolist()
     items = []
     for key, datastream in ids.items():
+        if key == FORECAST_KEY:
+            continue
         since = (after or {}).get(key, -1)
         for t, value in zip(starts, values[key].tolist(), strict=True):
             if t > since:
@@ -222,6 +245,25 @@ def observations(
                 )
                 item.result_raw = value
                 items.append(item)
+    return items
+
+
+def forecast_observations(datastream: int, issues: list[int]) -> list[ingest.NewObservation]:
+    """The demo forecast service's issues: each hour's value with its issue time."""
+    items = []
+    for issue in issues:
+        hours, values = cloud_cover_forecast(issue)
+        for t, value in zip(hours.tolist(), values.tolist(), strict=True):
+            item = ingest.NewObservation(
+                datastream,
+                None,
+                t,
+                phenomenon_time_end=t + HOUR_US,
+                result_time=issue,
+                result_number=value,
+            )
+            item.result_raw = value
+            items.append(item)
     return items
 
 
@@ -243,4 +285,7 @@ def seed_energy(session: Session, *, now: int | None = None, days: int = 60) -> 
         for info in series.latest(session, privileged=True, ids=[ds])
     }
     ingest.store(session, observations(ids, slots, after), now=now)
+    # The forecasts that were issued for the history's days, and the latest one.
+    issues = issue_times(int(slots[0]) - 2 * DAY_US, now)
+    ingest.store(session, forecast_observations(ids[FORECAST_KEY], issues), now=now)
     energy_service.replace_config(session, config_for(ids))

@@ -1,5 +1,6 @@
 """Day-ahead forecasts of PV output per plant and of the city's load, and their backtests.
 
+Archived weather forecasts are read as they were known before each day (archive.py).
 PV: the plant model (:func:`.pv.expected_power`) on the best input at hand — irradiance
 forecast, else cloud-cover forecast (Larson et al. 2016), else clear sky × the plant's
 recent clearness, else clear sky. The method travels with the forecast: a clear-sky
@@ -12,6 +13,7 @@ before it only. Unknown hours (NaN) are skipped everywhere, never read as zero.
 
 from __future__ import annotations
 
+from klug.energy.calc.forecast.archive import HOUR_US, as_known_at
 from klug.energy.calc.forecast.common import (
     HALF_HOUR,
     TIME_ZONE,
@@ -51,6 +53,7 @@ __all__ = [
     "COOLING_BASE_C",
     "HALF_HOUR",
     "HEATING_BASE_C",
+    "HOUR_US",
     "MIN_CLEARNESS_HOURS",
     "MIN_TRAINING_HOURS",
     "OVERCAST_GHI_PCT",
@@ -64,6 +67,7 @@ __all__ = [
     "PvBacktest",
     "PvForecast",
     "PvMethod",
+    "as_known_at",
     "backtest_load",
     "backtest_pv",
     "clearness_index",
