@@ -5,7 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+import klug.citizen.applications.models
 import klug.citizen.content.models
+import klug.citizen.reports.models
+import klug.citizen.search.models
 import klug.core.audit
 import klug.core.mail
 import klug.energy.models

@@ -15,8 +15,24 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from klug.citizen import pages as citizen_pages
+from klug.citizen.applications import attachments as applications_attachments
+from klug.citizen.applications import console as applications_console
+from klug.citizen.applications import console_case as applications_console_case
+from klug.citizen.applications import forms as applications_forms
+from klug.citizen.applications import mine as applications_mine
+from klug.citizen.applications import pages as applications_pages
+from klug.citizen.content import console as content_console
 from klug.citizen.content import pages as content_pages
+from klug.citizen.content import public as content_public
 from klug.citizen.content import router as content_router
+from klug.citizen.reports import console as reports_console
+from klug.citizen.reports import open311 as reports_open311
+from klug.citizen.reports import pages as reports_pages
+from klug.citizen.reports import reporting as reports_reporting
+from klug.citizen.search import pages as search_pages
+from klug.citizen.search import router as search_router
+from klug.citizen.services import catalogue as services_catalogue
+from klug.citizen.services import pages as services_pages
 from klug.core import web
 from klug.core.config import Settings, load_settings
 from klug.core.db import create_db_engine, make_session_factory
@@ -69,12 +85,25 @@ ROUTERS = [
     sensors_pages.router,
     content_pages.router,
     content_router.router,
+    content_public.router,
+    content_console.router,
+    search_pages.router,
+    search_router.router,
     energy_router.router,
     energy_pages.router,
     energy_console.router,
     mobility_pages.router,
     safety_pages.router,
     citizen_pages.router,
+    reports_pages.router,
+    reports_reporting.router,
+    reports_console.router,
+    reports_open311.router,
+    services_pages.router,
+    applications_pages.router,
+    applications_mine.router,
+    applications_console.router,
+    applications_console_case.router,
     opendata_pages.router,
     goals_pages.router,
 ]
@@ -118,6 +147,9 @@ def _settle_garbage_collector() -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     configure_logging(level=settings.log_level, json_lines=settings.json_logs)
+    # A broken service definition stops the start rather than showing half a service.
+    services_catalogue.catalogue()
+    applications_forms.all_forms()
     secret = settings.secret()
     engine = create_db_engine(settings.database_url, pool_size=settings.db_pool_size)
     bus = create_bus(settings.redis_url)
@@ -205,7 +237,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # observation, body limit, rate limit, CSRF cookie.
     app.add_middleware(CsrfCookieMiddleware, secret=secret, secure=settings.cookies_secure)
     app.add_middleware(RateLimitMiddleware, limiter=rate_limiter, limit=settings.rate_limit_ip)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        uploads={**content_console.UPLOAD_LIMITS, **applications_attachments.UPLOAD_LIMITS},
+    )
     app.add_middleware(ObservationMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.base_url.startswith("https://"))
     app.add_middleware(LanguageMiddleware)

@@ -52,6 +52,17 @@ def migrate() -> None:
     settings = _settings()
     migrations.upgrade(settings.database_url)
     typer.echo(f"database at revision {migrations.current_revision(settings.database_url)}")
+    _index_catalogue(settings)
+
+
+def _index_catalogue(settings: Settings) -> None:
+    """The service catalogue ships with the release: index it with the schema update."""
+    from klug.citizen.services.indexing import index_catalogue
+
+    with _factory(settings)() as session:
+        count = index_catalogue(session)
+        session.commit()
+    typer.echo(f"service catalogue: {count} services in the search index")
 
 
 def _run_server(settings: Settings, host: str, port: int, workers: int) -> None:
@@ -119,6 +130,7 @@ def demo(
             "`klug demo` is refused when KLUG_ENV=prod: it creates accounts with known passwords", 2
         )
     migrations.upgrade(settings.database_url)
+    _index_catalogue(settings)
     factory = _factory(settings)
     with factory() as session:
         accounts = seed.seed_demo(session=session, secret=settings.secret())

@@ -27,7 +27,15 @@ pytestmark = pytest.mark.e2e
 
 LANGUAGES = {"de": "", "en": "/en"}
 
-PUBLIC_PAGES = [*SHELL_PAGES, "/gibt-es-nicht"]
+# Published demo content (klug.sim.content): a news item, one shown in German only on
+# the English pages, an event and an information page.
+CONTENT_PAGES = [
+    "/aktuelles/solaranlagen-auf-schulen",
+    "/aktuelles/stadtbibliothek-onleihe",
+    "/veranstaltungen/repair-cafe",
+    "/seiten/parken",
+]
+PUBLIC_PAGES = [*SHELL_PAGES, *CONTENT_PAGES, "/gibt-es-nicht"]
 NOT_FOUND = {"/gibt-es-nicht"}
 # A logged-in visitor who opens the login form is sent on to where a login would lead.
 LOGGED_IN_REDIRECTS = {"/konto/anmelden": "/console/"}
@@ -37,6 +45,12 @@ ADMIN_PAGES = [
     "/console/",
     "/console/hinweise",
     "/console/rueckmeldungen",
+    "/console/meldungen",
+    "/console/meldungen/1",
+    "/console/inhalte",
+    "/console/inhalte/neu",
+    "/console/inhalte/1",
+    "/console/inhalte/21",
     "/console/konten",
     "/console/konten/{editor}",
     "/console/api-schluessel",
@@ -48,6 +62,7 @@ ADMIN_PAGES = [
     "/console/energie/einheiten/pv-hoelzengraben",
     "/console/energie/ziel",
     "/console/energie/konfiguration",
+    "/console/antraege",
 ]
 
 
@@ -153,7 +168,7 @@ def test_console_page(admin: Page, demo_site: DemoSite, language: str, path: str
     assert_no_axe_violations(admin, f"{url} (administrator)")
 
 
-@pytest.mark.parametrize("path", ["/konto/", "/konto/zwei-faktor/aktivieren"])
+@pytest.mark.parametrize("path", ["/konto/", "/konto/zwei-faktor/aktivieren", "/konto/antraege"])
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_citizen_account_page(citizen: Page, demo_site: DemoSite, language: str, path: str) -> None:
     url = LANGUAGES[language] + path
@@ -213,6 +228,8 @@ def _submit_empty(page: Page, site: DemoSite, path: str, expected_status: int) -
 PUBLIC_FORMS = ["/konto/registrieren", "/konto/anmelden", "/konto/passwort-vergessen"]
 CONSOLE_FORMS = [
     "/console/hinweise",
+    "/console/meldungen/1",
+    "/console/inhalte/neu",
     "/console/konten",
     "/console/api-schluessel",
     "/console/energie/einheiten/neu",

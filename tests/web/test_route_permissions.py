@@ -65,6 +65,43 @@ PUBLIC = {
     ("GET", "/api/energy/series.csv"),
     ("POST", "/api/energy/scenario"),
     ("POST", "/api/energy/scenario.csv"),
+    # The service catalogue (pages and JSON) is public.
+    ("GET", "/leistungen"),
+    ("GET", "/leistungen/{slug}"),
+    ("GET", "/api/citizen/services"),
+    ("GET", "/api/citizen/services/{slug}"),
+    # An application form may be read by anyone; applying needs an account.
+    ("GET", "/leistungen/{slug}/antrag"),
+    # The Mängelmelder: reports are public; sending and "me too" need no account.
+    ("GET", "/maengelmelder"),
+    ("GET", "/maengelmelder/melden"),
+    ("POST", "/maengelmelder/melden"),
+    ("GET", "/maengelmelder/statistik"),
+    ("GET", "/maengelmelder/{report_id:int}"),
+    ("GET", "/maengelmelder/{report_id:int}/danke"),
+    ("POST", "/maengelmelder/{report_id:int}/unterstuetzen"),
+    # Open311 GeoReport v2: reading is open; POST requests checks its api_key itself
+    # (Open311 sends it in the form, and answers 403 in the spec's format).
+    ("GET", "/open311/v2/discovery.{fmt}"),
+    ("GET", "/open311/v2/services.{fmt}"),
+    ("GET", "/open311/v2/services/{service_code}.{fmt}"),
+    ("GET", "/open311/v2/requests.{fmt}"),
+    ("POST", "/open311/v2/requests.{fmt}"),
+    ("GET", "/open311/v2/requests/{request_id}.{fmt}"),
+    ("GET", "/open311/v2/tokens/{token}.{fmt}"),
+    ("GET", "/open311/v2/{unknown:path}"),
+    # Published pages, news and events, their feed, images and the search.
+    ("GET", "/aktuelles"),
+    ("GET", "/aktuelles/feed.atom"),
+    ("GET", "/aktuelles/{slug}"),
+    ("GET", "/veranstaltungen"),
+    ("GET", "/veranstaltungen/archiv"),
+    ("GET", "/veranstaltungen/{slug}"),
+    ("GET", "/veranstaltungen/{slug}/kalender.ics"),
+    ("GET", "/seiten/{slug}"),
+    ("GET", "/inhalte/bilder/{image_id}"),
+    ("GET", "/suche"),
+    ("GET", "/api/content/search"),
 }
 
 
@@ -139,13 +176,13 @@ def test_a_citizen_cannot_reach_staff_routes(
     [
         (
             Role.EDITOR,
-            ["/console/", "/console/hinweise", "/console/rueckmeldungen"],
+            ["/console/", "/console/hinweise", "/console/rueckmeldungen", "/console/inhalte"],
             ["/console/konten", "/console/protokoll", "/console/api-schluessel"],
         ),
         (
             Role.CASEWORKER,
-            ["/console/"],
-            ["/console/hinweise", "/console/konten", "/console/protokoll"],
+            ["/console/", "/console/meldungen"],
+            ["/console/hinweise", "/console/konten", "/console/protokoll", "/console/inhalte"],
         ),
         (
             Role.OPERATOR_SAFETY,

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     rate_limit_account: str = "1200/minute"
     rate_limit_login: str = "20/minute"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    clamd_socket: str | None = None
     staff_idle_minutes: int = Field(default=30, ge=1, le=30)
     citizen_idle_minutes: int = Field(default=7 * 24 * 60, ge=5)
     forwarded_allow_ips: str = "127.0.0.1"

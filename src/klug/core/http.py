@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Mapping
 from http.cookies import SimpleCookie
+from typing import Any, TypeVar
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
@@ -178,17 +180,31 @@ class ObservationMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuse request bodies over ``max_bytes`` with 413, whether announced or streamed."""
+    """Refuse request bodies over ``max_bytes`` with 413, whether announced or streamed.
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    ``uploads`` names page paths (prefixes, without ``/en``) that accept larger bodies
+    (file uploads); their routes check the files themselves and explain what is wrong.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, uploads: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.uploads = tuple((uploads or {}).items())
+
+    def _limit(self, scope: Scope) -> int:
+        path = scope.get("klug_page_path", scope["path"])
+        for prefix, limit in self.uploads:
+            if path.startswith(prefix):
+                return limit
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_bytes
+        limit = self._limit(scope)
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
@@ -199,7 +215,7 @@ class BodySizeLimitMiddleware:
                     )
                     return
                 if announced > limit:
-                    await self._too_large(scope, receive, send)
+                    await self._too_large(scope, receive, send, limit)
                     return
         received = 0
         response_started = False
@@ -216,7 +232,7 @@ class BodySizeLimitMiddleware:
                     # Answer now; the application then sees a client that went away.
                     refused = True
                     if not response_started:
-                        await self._too_large(scope, receive, send)
+                        await self._too_large(scope, receive, send, limit)
                     return {"type": "http.disconnect"}
             return message
 
@@ -230,9 +246,9 @@ class BodySizeLimitMiddleware:
 
         await self.app(scope, counting_receive, guarded_send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = problem_response(
-            Request(scope), 413, detail=f"The request body is limited to {self.max_bytes} bytes."
+            Request(scope), 413, detail=f"The request body is limited to {limit} bytes."
         )
         response.headers["Connection"] = "close"
         await response(scope, receive, send)
@@ -321,6 +337,19 @@ _SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
 
 
+CSRF_EXEMPT = "__klug_csrf_exempt__"
+_Endpoint = TypeVar("_Endpoint", bound=Callable[..., Any])
+
+
+def csrf_exempt(endpoint: _Endpoint) -> _Endpoint:
+    """Mark a route whose callers prove themselves with a credential inside the request
+    (Open311's ``api_key`` form field) and that never acts on cookies: a forged form
+    could only carry the forger's own credential, and standard clients of such a
+    protocol cannot send our token."""
+    setattr(endpoint, CSRF_EXEMPT, True)
+    return endpoint
+
+
 def _authenticated_by_header(request: Request) -> bool:
     auth = request.headers.get("authorization", "")
     return auth.lower().startswith("bearer ") or "x-api-key" in request.headers
@@ -335,6 +364,8 @@ async def verify_csrf(request: Request) -> None:
     token, as form field ``csrf_token`` or header ``X-CSRF-Token``.
     """
     if request.method in _SAFE_METHODS or _authenticated_by_header(request):
+        return
+    if getattr(request.scope.get("endpoint"), CSRF_EXEMPT, False):
         return
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     has_cookies = "cookie" in request.headers

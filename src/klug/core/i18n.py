@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime as _babel_format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
 
 Language = Literal["de", "en"]
@@ -115,6 +115,13 @@ def format_datetime(value: dt.datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
     return _babel_format_datetime(value, format=fmt, tzinfo=CITY_TZ, locale=_current.get())
+
+
+def format_euro(value: float | None) -> str:
+    """An amount in euro in the current language: 30,70 € in German, €30.70 in English."""
+    if value is None:
+        return "—"
+    return format_currency(value, "EUR", locale=_current.get())
 
 
 def format_number(value: float | None, digits: int = 2) -> str:

@@ -163,6 +163,7 @@ def environment() -> Environment:
     )
     env.filters["datetime"] = i18n.format_datetime
     env.filters["number"] = i18n.format_number
+    env.filters["euro"] = i18n.format_euro
     env.filters["pager_query"] = pager_query
     return env
 

@@ -46,6 +46,12 @@ class Permission(StrEnum):
     SENSORS_READ = "sensors.read"
     SENSORS_WRITE = "sensors.write"
     ENERGY_MANAGE = "energy.manage"
+    # Citizen services: reports (Mängelmelder) handled by staff; machines (Open311
+    # clients, apps) submit reports with an API key; editors keep pages, news, events.
+    REPORTS_MANAGE = "reports.manage"
+    CASES_MANAGE = "cases.manage"
+    REPORTS_SUBMIT = "reports.submit"
+    CONTENT_MANAGE = "content.manage"
 
 
 _STAFF_BASE = {Permission.ACCOUNT_SELF, Permission.CONSOLE, Permission.SENSORS_READ}
@@ -53,8 +59,11 @@ _OPERATOR = _STAFF_BASE | {Permission.SENSORS_WRITE}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset({Permission.ACCOUNT_SELF}),
-    Role.EDITOR: frozenset(_STAFF_BASE | {Permission.NOTICES_MANAGE, Permission.FEEDBACK_READ}),
-    Role.CASEWORKER: frozenset(_STAFF_BASE),
+    Role.EDITOR: frozenset(
+        _STAFF_BASE
+        | {Permission.NOTICES_MANAGE, Permission.FEEDBACK_READ, Permission.CONTENT_MANAGE}
+    ),
+    Role.CASEWORKER: frozenset(_STAFF_BASE | {Permission.REPORTS_MANAGE, Permission.CASES_MANAGE}),
     Role.OPERATOR_ENERGY: frozenset(_OPERATOR | {Permission.ENERGY_MANAGE}),
     Role.OPERATOR_MOBILITY: frozenset(_OPERATOR),
     Role.OPERATOR_SAFETY: frozenset(_OPERATOR),
@@ -69,6 +78,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.METRICS_READ,
             Permission.SENSORS_WRITE,
             Permission.ENERGY_MANAGE,
+            Permission.REPORTS_MANAGE,
+            Permission.CASES_MANAGE,
+            Permission.CONTENT_MANAGE,
         }
     ),
 }
@@ -82,6 +94,7 @@ API_SCOPES: frozenset[Permission] = frozenset(
         Permission.AUDIT_READ,
         Permission.SENSORS_READ,
         Permission.SENSORS_WRITE,
+        Permission.REPORTS_SUBMIT,
     }
 )
 

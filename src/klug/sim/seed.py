@@ -11,13 +11,16 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from klug.citizen.applications.demo import seed_demo_applications
 from klug.citizen.content import service as content_service
 from klug.citizen.content.schemas import NoticeCreate
 from klug.core.db import DEMO_FLAG, write_flag
 from klug.core.security import SecretBox, new_totp_secret
 from klug.identity import service as account_service
 from klug.identity.permissions import STAFF_ROLES, Role
+from klug.sim.content import seed_content
 from klug.sim.energy import seed_energy
+from klug.sim.reports import seed_reports
 from klug.sim.sensors import seed_sensors
 
 DEMO_DOMAIN = "demo.klug.example.org"
@@ -63,7 +66,12 @@ def seed_demo(*, session: Session, secret: bytes) -> list[DemoAccount]:
             actor=None,
             is_demo=True,
         )
+    seed_content(session)
     seed_sensors(session)
     seed_energy(session)
+    seed_reports(session)
+    demo_citizen = account_service.get_by_email(session=session, email=demo_email(Role.CITIZEN))
+    if demo_citizen is not None:
+        seed_demo_applications(session=session, account_id=demo_citizen.id)
     write_flag(session, DEMO_FLAG, "true")
     return created

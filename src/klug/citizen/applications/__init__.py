@@ -1,0 +1,1 @@
+"""Online applications: declarative forms, drafts, attachments, cases, messages."""

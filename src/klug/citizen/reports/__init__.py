@@ -1,0 +1,1 @@
+"""The Mängelmelder: citizens report problems in public space; staff handle them; Open311."""

@@ -1,0 +1,179 @@
+"""Public pages of the Mängelmelder: recent reports, a report's page with its timeline,
+"me too", the confirmation after sending, and the published statistics.
+
+A report's page is built from ``ReportRead`` – public fields only – so the reporter's
+contact data cannot reach it, whoever asks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from pydantic import EmailStr, TypeAdapter, ValidationError
+from starlette.responses import RedirectResponse, Response
+
+from klug.citizen.reports import figures
+from klug.citizen.reports import service as report_service
+from klug.citizen.reports.categories import catalogue, shown_answers
+from klug.citizen.reports.models import CLOSED, OPEN_STATUSES, Report
+from klug.citizen.reports.reporting import is_citizen_login, submission_allowed
+from klug.citizen.reports.texts import STATUS_LABELS
+from klug.core.db import SessionDep
+from klug.core.errors import NotFound
+from klug.core.forms import FormValues
+from klug.core.i18n import current_language, gettext, localise_path
+from klug.core.web import render
+from klug.identity.deps import Principal, public
+
+router = APIRouter(include_in_schema=False)
+Anyone = Annotated[Principal, Depends(public)]
+PER_PAGE = 20
+STATUS_FILTERS = {"offen": OPEN_STATUSES, "erledigt": (CLOSED,)}
+_EMAIL: TypeAdapter[str] = TypeAdapter(EmailStr)
+
+
+def page_number(request: Request) -> int:
+    raw = request.query_params.get("seite", "1")
+    return max(1, min(int(raw), 10_000)) if raw.isdigit() else 1
+
+
+def category_names() -> dict[str, str]:
+    return {c.code: c.name.get() for c in catalogue().categories}
+
+
+@router.get("/maengelmelder", response_class=HTMLResponse)
+def reports_home(request: Request, session: SessionDep, _: Anyone) -> HTMLResponse:
+    """The Mängelmelder: what it is, recent reports with their status."""
+    known = catalogue()
+    code = request.query_params.get("kategorie", "")
+    code = code if known.get(code) is not None else ""
+    status = request.query_params.get("status", "")
+    status = status if status in STATUS_FILTERS else ""
+    page = page_number(request)
+    reports, total = report_service.list_reports(
+        session=session,
+        category_code=code or None,
+        statuses=STATUS_FILTERS.get(status),
+        limit=PER_PAGE,
+        offset=(page - 1) * PER_PAGE,
+    )
+    return render(
+        request,
+        "reports/index.html",
+        {
+            "reports": [report_service.public(r) for r in reports],
+            "total": total,
+            "page": page,
+            "pages": max(1, -(-total // PER_PAGE)),
+            "names": category_names(),
+            "categories": known.categories,
+            "chosen_category": code,
+            "chosen_status": status,
+            "status_labels": STATUS_LABELS,
+        },
+    )
+
+
+def _report_or_404(session: SessionDep, report_id: int) -> Report:
+    report = report_service.get(session=session, report_id=report_id)
+    if report is None:
+        raise NotFound(gettext("There is no report with this number."))
+    return report
+
+
+def _report_page(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    report: Report,
+    *,
+    message: str = "",
+    errors: dict[str, str] | None = None,
+) -> HTMLResponse:
+    shown = report_service.public(report)
+    category = catalogue().get(shown.category_code)
+    return render(
+        request,
+        "reports/report.html",
+        {
+            "report": shown,
+            "category": category,
+            "answers": shown_answers(category, shown.answers),
+            "timeline": report_service.timeline(session=session, report_id=shown.id),
+            "expected_at": category.expected_at(shown.created_at) if category else None,
+            "overdue": report_service.is_overdue(shown, category, dt.datetime.now(dt.UTC)),
+            "status_labels": STATUS_LABELS,
+            "message": message,
+            "errors": errors or {},
+            "anonymous": not is_citizen_login(principal),
+        },
+        status_code=400 if errors else 200,
+    )
+
+
+@router.get("/maengelmelder/{report_id:int}", response_class=HTMLResponse)
+def report_page(
+    request: Request, report_id: int, session: SessionDep, principal: Anyone
+) -> HTMLResponse:
+    """A report: category, place, status timeline with the city's public notes."""
+    report = _report_or_404(session, report_id)
+    supported = request.query_params.get("unterstuetzt", "")
+    return _report_page(request, session, principal, report, message=supported)
+
+
+@router.get("/maengelmelder/{report_id:int}/danke", response_class=HTMLResponse)
+def report_sent(request: Request, report_id: int, session: SessionDep, _: Anyone) -> HTMLResponse:
+    """The confirmation after sending a report: its number and where to follow it."""
+    report = report_service.public(_report_or_404(session, report_id))
+    return render(
+        request,
+        "reports/thanks.html",
+        {"report": report, "category": catalogue().get(report.category_code)},
+    )
+
+
+@router.post("/maengelmelder/{report_id:int}/unterstuetzen", response_class=HTMLResponse)
+def support_report(
+    request: Request, report_id: int, session: SessionDep, values: FormValues, principal: Anyone
+) -> Response:
+    """ "Me too": count one more person with this problem, who may follow the report."""
+    report = _report_or_404(session, report_id)
+    if report.status == CLOSED:
+        return _report_page(
+            request,
+            session,
+            principal,
+            report,
+            errors={"support": gettext("This report is closed; please send a new one.")},
+        )
+    account_id = principal.id if is_citizen_login(principal) else None
+    email = None if account_id is not None else values.get("email") or None
+    if email is not None:
+        try:
+            email = _EMAIL.validate_python(email)
+        except ValidationError:
+            return _report_page(
+                request,
+                session,
+                principal,
+                report,
+                errors={"email": gettext("Please enter a valid e-mail address.")},
+            )
+    submission_allowed(request, principal)
+    added = report_service.support(
+        session=session, report=report, account_id=account_id, email=email
+    )
+    target = localise_path(f"/maengelmelder/{report.id}", current_language())
+    return RedirectResponse(
+        f"{target}?unterstuetzt={'ja' if added else 'schon'}#unterstuetzen", status_code=303
+    )
+
+
+@router.get("/maengelmelder/statistik", response_class=HTMLResponse)
+def statistics_page(request: Request, session: SessionDep, _: Anyone) -> HTMLResponse:
+    """Published figures: open and closed reports and the median time to fix, per category."""
+    published = figures.statistics(session=session, catalogue=catalogue())
+    return render(request, "reports/statistics.html", {"figures": published})
