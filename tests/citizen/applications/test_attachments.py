@@ -218,4 +218,5 @@ def test_a_file_with_a_virus_is_refused(
     clamd.close()
     response = apply(client, "bewohnerparkausweis", parking_permit(), files=registration_file())
     assert response.status_code == 400
-    assert "Virenprüfung ist gerade nicht verfügbar" in error_summary_links(response)["registration"]
+    message = error_summary_links(response)["registration"]
+    assert "Virenprüfung ist gerade nicht verfügbar" in message
