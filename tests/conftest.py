@@ -68,6 +68,7 @@ SHELL_PAGES = [
     "/maengelmelder/melden",
     "/maengelmelder/statistik",
     "/leistungen",
+    "/transparenz",
     "/leistungen/bewohnerparkausweis",
     "/leistungen/sperrmuellabholung/antrag",
     "/aktuelles",

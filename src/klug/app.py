@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from klug.citizen import pages as citizen_pages
+from klug.citizen import transparency
 from klug.citizen.applications import attachments as applications_attachments
 from klug.citizen.applications import console as applications_console
 from klug.citizen.applications import console_case as applications_console_case
@@ -100,6 +101,7 @@ ROUTERS = [
     reports_console.router,
     reports_open311.router,
     services_pages.router,
+    transparency.router,
     applications_pages.router,
     applications_mine.router,
     applications_console.router,

@@ -70,6 +70,8 @@ PUBLIC = {
     ("GET", "/leistungen/{slug}"),
     ("GET", "/api/citizen/services"),
     ("GET", "/api/citizen/services/{slug}"),
+    ("GET", "/transparenz"),
+    ("GET", "/api/citizen/transparency"),
     # An application form may be read by anyone; applying needs an account.
     ("GET", "/leistungen/{slug}/antrag"),
     # The Mängelmelder: reports are public; sending and "me too" need no account.
