@@ -8,17 +8,19 @@ what the database does not hold. ``search`` ranks title hits first, then by rele
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from klug.citizen.search import text as search_text
-from klug.citizen.search.models import SearchEntry
-from klug.core.db import utcnow
+from klug.citizen.search.models import SearchEntry, SearchGeneration
+from klug.core.db import PerEngine, utcnow
 from klug.core.i18n import Language
 
 # The languages a row answering for a visitor's language may be written in (English
@@ -82,6 +84,7 @@ def _fts_replace(session: Session, entry: SearchEntry) -> None:
 def index(*, session: Session, documents: Iterable[Document]) -> None:
     """Add or replace documents (by kind, key and language)."""
     postgres = _is_postgres(session)
+    changed = False
     for document in documents:
         entry = session.scalar(
             select(SearchEntry).where(
@@ -103,6 +106,9 @@ def index(*, session: Session, documents: Iterable[Document]) -> None:
         session.flush()
         if not postgres:
             _fts_replace(session, entry)
+        changed = True
+    if changed:
+        _raise_generation(session)
 
 
 def remove(*, session: Session, kind: str, key: str) -> None:
@@ -120,6 +126,65 @@ def remove(*, session: Session, kind: str, key: str) -> None:
                 text("DELETE FROM citizen_search_fts WHERE rowid = :id"), {"id": entry_id}
             )
     session.execute(delete(SearchEntry).where(SearchEntry.id.in_(ids)))
+    _raise_generation(session)
+
+
+def _raise_generation(session: Session) -> None:
+    session.execute(
+        update(SearchGeneration)
+        .where(SearchGeneration.id == 1)
+        .values(value=SearchGeneration.value + 1)
+    )
+
+
+def _generation(session: Session) -> int:
+    return int(session.scalar(select(SearchGeneration.value).where(SearchGeneration.id == 1)) or 0)
+
+
+@dataclass(frozen=True)
+class _Kept:
+    generation: int
+    # The next scheduled publication after the answer was made: it may add hits.
+    expires: dt.datetime | None
+    results: Results
+
+
+class _Answers:
+    """Recent answers per database. A hit is what a fresh search would give: the index
+    generation is the same (no change committed since) and no scheduled item has become
+    visible since. Frequent queries ("Sperrmüll", "Parkausweis") are most of a city's."""
+
+    SIZE = 256
+
+    def __init__(self) -> None:
+        self.kept: OrderedDict[tuple[Any, ...], _Kept] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], generation: int, now: dt.datetime) -> Results | None:
+        with self.lock:
+            kept = self.kept.get(key)
+            if kept is None or kept.generation != generation:
+                return None
+            if kept.expires is not None and now >= kept.expires:
+                return None
+            self.kept.move_to_end(key)
+            return kept.results
+
+    def put(self, key: tuple[Any, ...], kept: _Kept) -> None:
+        with self.lock:
+            self.kept[key] = kept
+            self.kept.move_to_end(key)
+            while len(self.kept) > self.SIZE:
+                self.kept.popitem(last=False)
+
+
+_ANSWERS = PerEngine(_Answers)
+
+
+def _next_publication(session: Session, now: dt.datetime) -> dt.datetime | None:
+    return session.scalar(
+        select(func.min(SearchEntry.visible_from)).where(SearchEntry.visible_from > now)
+    )
 
 
 # Ranking reads only ids: the texts of the one page of hits are loaded afterwards, so
@@ -231,6 +296,20 @@ def search(
     terms = search_text.query_terms(query, language)
     if not terms:
         return Results(terms=[], hits=[], total=0)
+    key = (language, tuple(terms), max(1, limit), max(0, offset))
+    answers = _ANSWERS.get(session)
+    generation = _generation(session)
+    now = utcnow()
+    found = answers.get(key, generation, now)
+    if found is None:
+        found = _search(session, terms, language, limit, offset)
+        answers.put(key, _Kept(generation, _next_publication(session, now), found))
+    return found
+
+
+def _search(
+    session: Session, terms: list[str], language: Language, limit: int, offset: int
+) -> Results:
     stems_by_language: dict[str, list[frozenset[str]]] = {
         text_language: search_text.term_stems(terms, [text_language])
         for text_language in TEXT_LANGUAGES[language]
