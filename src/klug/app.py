@@ -22,6 +22,7 @@ from klug.citizen.applications import console_case as applications_console_case
 from klug.citizen.applications import forms as applications_forms
 from klug.citizen.applications import mine as applications_mine
 from klug.citizen.applications import pages as applications_pages
+from klug.citizen.applications import personal_data as application_personal_data
 from klug.citizen.content import console as content_console
 from klug.citizen.content import pages as content_pages
 from klug.citizen.content import public as content_public
@@ -29,6 +30,7 @@ from klug.citizen.content import router as content_router
 from klug.citizen.reports import console as reports_console
 from klug.citizen.reports import open311 as reports_open311
 from klug.citizen.reports import pages as reports_pages
+from klug.citizen.reports import personal_data as report_personal_data
 from klug.citizen.reports import reporting as reports_reporting
 from klug.citizen.search import pages as search_pages
 from klug.citizen.search import router as search_router
@@ -51,6 +53,7 @@ from klug.core.http import (
 from klug.core.jobs import JobRunner
 from klug.core.logs import configure_logging
 from klug.core.mail import Mailer, create_transport
+from klug.core.personal_data import PersonalDataRegistry
 from klug.core.ratelimit import RateLimiter
 from klug.core.security import SecretBox
 from klug.energy import console as energy_console
@@ -59,6 +62,7 @@ from klug.energy import pages as energy_pages
 from klug.energy import router as energy_router
 from klug.goals import pages as goals_pages
 from klug.identity import pages as identity_pages
+from klug.identity import personal_data as identity_personal_data
 from klug.identity import router as identity_router
 from klug.identity.deps import access_marker
 from klug.identity.login import SessionPolicy
@@ -146,6 +150,19 @@ def _settle_garbage_collector() -> None:
     gc.set_threshold(7000, 10, 10)
 
 
+def personal_data_registry() -> PersonalDataRegistry:
+    """Every domain that keeps personal data, for "download my data" and "delete my account"."""
+    registry = PersonalDataRegistry()
+    registry.register("konto", export=identity_personal_data.export)
+    registry.register(
+        "antraege", export=application_personal_data.export, erase=application_personal_data.erase
+    )
+    registry.register(
+        "meldungen", export=report_personal_data.export, erase=report_personal_data.erase
+    )
+    return registry
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     configure_logging(level=settings.log_level, json_lines=settings.json_logs)
@@ -214,6 +231,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.mqtt_bridge = bridge
     app.state.ingest_batcher = batcher
     app.state.secret_box = SecretBox(secret)
+    app.state.personal_data = personal_data_registry()
     app.state.cells = {}
     app.state.session_policy = SessionPolicy.from_minutes(
         staff=settings.staff_idle_minutes, citizen=settings.citizen_idle_minutes

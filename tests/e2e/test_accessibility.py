@@ -168,7 +168,9 @@ def test_console_page(admin: Page, demo_site: DemoSite, language: str, path: str
     assert_no_axe_violations(admin, f"{url} (administrator)")
 
 
-@pytest.mark.parametrize("path", ["/konto/", "/konto/zwei-faktor/aktivieren", "/konto/antraege"])
+@pytest.mark.parametrize(
+    "path", ["/konto/", "/konto/zwei-faktor/aktivieren", "/konto/antraege", "/konto/loeschen"]
+)
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_citizen_account_page(citizen: Page, demo_site: DemoSite, language: str, path: str) -> None:
     url = LANGUAGES[language] + path

@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter
 
-from klug.identity.pages import account, console, login
+from klug.identity.pages import account, console, login, own_data
 
 router = APIRouter(include_in_schema=False)
 router.include_router(login.router)
 router.include_router(account.router)
+router.include_router(own_data.router)
 router.include_router(console.router)
