@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from klug.citizen.search import text as search_text
@@ -130,11 +130,14 @@ def remove(*, session: Session, kind: str, key: str) -> None:
 
 
 def _raise_generation(session: Session) -> None:
-    session.execute(
+    raised = session.execute(
         update(SearchGeneration)
         .where(SearchGeneration.id == 1)
         .values(value=SearchGeneration.value + 1)
     )
+    if not raised.rowcount:  # type: ignore[attr-defined]
+        # The migration made the row; a database restored without it gets it back here.
+        session.execute(insert(SearchGeneration).values(id=1, value=1))
 
 
 def _generation(session: Session) -> int:
