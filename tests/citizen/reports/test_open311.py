@@ -260,11 +260,18 @@ def test_submissions_per_key_are_limited(client: TestClient, api_key: Callable[.
     key = api_key()
     for _ in range(60):
         assert client.post(f"{V2}/requests.json", data=pothole(key)).status_code == 200
-    response = client.post(f"{V2}/requests.json", data=pothole(key))
+    # A sliding window: when the 60 fell across a minute boundary, the earlier minute
+    # counts in part only, so a few more may pass – but the limit comes within seconds.
+    accepted = 60
+    for _ in range(60):
+        response = client.post(f"{V2}/requests.json", data=pothole(key))
+        if response.status_code != 200:
+            break
+        accepted += 1
     assert response.status_code == 429
     assert int(response.headers["retry-after"]) >= 1
     assert response.json()[0]["code"] == 429
-    assert count_reports(client) == 60
+    assert count_reports(client) == accepted  # the refused one stored nothing
 
 
 def test_only_the_open311_submission_skips_the_csrf_check(client: TestClient) -> None:
