@@ -41,6 +41,9 @@ $(VENDOR_STAMP): package.json package-lock.json
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR_DIR)/htmx.min.js
 	cp node_modules/uplot/dist/uPlot.iife.min.js $(VENDOR_DIR)/uPlot.iife.min.js
 	cp node_modules/uplot/dist/uPlot.min.css $(VENDOR_DIR)/uPlot.min.css
+	mkdir -p $(VENDOR_DIR)/leaflet/images
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(VENDOR_DIR)/leaflet/
+	cp node_modules/leaflet/dist/images/*.png $(VENDOR_DIR)/leaflet/images/
 	touch $@
 
 run: $(RUN_STAMP) $(VENDOR_STAMP)

@@ -7,6 +7,7 @@ from sqlalchemy import Connection
 
 import klug.citizen.applications.models
 import klug.citizen.content.models
+import klug.citizen.notifications.models
 import klug.citizen.reports.models
 import klug.citizen.search.models
 import klug.core.audit

@@ -27,11 +27,17 @@ from klug.citizen.content import console as content_console
 from klug.citizen.content import pages as content_pages
 from klug.citizen.content import public as content_public
 from klug.citizen.content import router as content_router
+from klug.citizen.notifications import jobs as notification_jobs
+from klug.citizen.notifications import personal_data as notification_personal_data
 from klug.citizen.reports import console as reports_console
+from klug.citizen.reports import jobs as reports_jobs
+from klug.citizen.reports import mine as reports_mine
 from klug.citizen.reports import open311 as reports_open311
 from klug.citizen.reports import pages as reports_pages
 from klug.citizen.reports import personal_data as report_personal_data
+from klug.citizen.reports import photos as report_photos
 from klug.citizen.reports import reporting as reports_reporting
+from klug.citizen.reports import unsubscribe as reports_unsubscribe
 from klug.citizen.search import pages as search_pages
 from klug.citizen.search import router as search_router
 from klug.citizen.services import catalogue as services_catalogue
@@ -48,6 +54,7 @@ from klug.core.http import (
     ObservationMiddleware,
     RateLimitMiddleware,
     SecurityHeadersMiddleware,
+    content_security_policy,
     verify_csrf,
 )
 from klug.core.jobs import JobRunner
@@ -102,6 +109,8 @@ ROUTERS = [
     citizen_pages.router,
     reports_pages.router,
     reports_reporting.router,
+    reports_unsubscribe.router,
+    reports_mine.router,
     reports_console.router,
     reports_open311.router,
     services_pages.router,
@@ -160,6 +169,11 @@ def personal_data_registry() -> PersonalDataRegistry:
     registry.register(
         "meldungen", export=report_personal_data.export, erase=report_personal_data.erase
     )
+    registry.register(
+        "benachrichtigungen",
+        export=notification_personal_data.export,
+        erase=notification_personal_data.erase,
+    )
     return registry
 
 
@@ -181,9 +195,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     factory.configure(
         info={"klug_bus": bus, "klug_mailer": mailer, "klug_sensor_cache": sensor_cache}
     )
-    jobs = JobRunner(
-        factory, [sensors_jobs.RETENTION, energy_jobs.MONITORING] if settings.jobs else []
-    )
+    scheduled = [
+        sensors_jobs.RETENTION,
+        energy_jobs.MONITORING,
+        reports_jobs.pending_photos(settings.var_dir),
+        notification_jobs.digest(hour=settings.digest_hour, base_url=settings.base_url),
+    ]
+    jobs = JobRunner(factory, scheduled if settings.jobs else [])
     bridge = BridgeService(settings, factory, bus) if settings.mqtt_url else None
     batcher = IngestBatcher(factory)
 
@@ -260,9 +278,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        uploads={**content_console.UPLOAD_LIMITS, **applications_attachments.UPLOAD_LIMITS},
+        uploads={
+            **content_console.UPLOAD_LIMITS,
+            **applications_attachments.UPLOAD_LIMITS,
+            **report_photos.UPLOAD_LIMITS,
+        },
     )
     app.add_middleware(ObservationMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.base_url.startswith("https://"))
+    tile_origins = [settings.map_tile_origin] if settings.map_tile_origin else []
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        hsts=settings.base_url.startswith("https://"),
+        csp=content_security_policy(image_origins=tile_origins),
+    )
     app.add_middleware(LanguageMiddleware)
     return app

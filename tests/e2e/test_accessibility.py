@@ -168,15 +168,38 @@ def test_console_page(admin: Page, demo_site: DemoSite, language: str, path: str
     assert_no_axe_violations(admin, f"{url} (administrator)")
 
 
-@pytest.mark.parametrize(
-    "path", ["/konto/", "/konto/zwei-faktor/aktivieren", "/konto/antraege", "/konto/loeschen"]
-)
+CITIZEN_PAGES = [
+    "/konto/",
+    "/konto/zwei-faktor/aktivieren",
+    "/konto/antraege",
+    "/konto/meldungen",
+    "/konto/loeschen",
+]
+
+
+@pytest.mark.parametrize("path", CITIZEN_PAGES)
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_citizen_account_page(citizen: Page, demo_site: DemoSite, language: str, path: str) -> None:
     url = LANGUAGES[language] + path
     visit(citizen, demo_site, url)
     assert_logged_in(citizen)
     assert_no_axe_violations(citizen, f"{url} (citizen)")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_citizen_own_report_page(citizen: Page, demo_site: DemoSite, language: str) -> None:
+    """The demo citizen's own report (klug.sim.reports), opened from "My reports"."""
+    prefix = LANGUAGES[language]
+    visit(citizen, demo_site, prefix + "/konto/meldungen")
+    assert citizen.locator("main table:has(#supported-caption) tbody tr").count() == 1
+    own = citizen.locator("main table:has(#own-caption) tbody th a")
+    assert own.count() == 1, "the demo citizen has no report of their own"
+    path = own.get_attribute("href")
+    assert path is not None and path.startswith(prefix + "/konto/meldungen/")
+    visit(citizen, demo_site, path)
+    assert citizen.locator("main ol.record-list > li").count() >= 2
+    assert_logged_in(citizen)
+    assert_no_axe_violations(citizen, f"{path} (citizen)")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

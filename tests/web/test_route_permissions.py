@@ -82,6 +82,9 @@ PUBLIC = {
     ("GET", "/maengelmelder/{report_id:int}"),
     ("GET", "/maengelmelder/{report_id:int}/danke"),
     ("POST", "/maengelmelder/{report_id:int}/unterstuetzen"),
+    # Unsubscribing from a report's status mails: the signed token is the proof, no login.
+    ("GET", "/maengelmelder/abbestellen"),
+    ("POST", "/maengelmelder/abbestellen"),
     # Open311 GeoReport v2: reading is open; POST requests checks its api_key itself
     # (Open311 sends it in the form, and answers 403 in the spec's format).
     ("GET", "/open311/v2/discovery.{fmt}"),

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1"
     db_pool_size: int = Field(default=20, ge=1)
     jobs: bool = True
+    digest_hour: int = Field(default=7, ge=0, le=23)
+    # Background map tiles (privacy): empty, no citizen's browser asks a third party.
+    map_tile_url: str = ""
+    map_attribution: str = ""
 
     @field_validator("base_url")
     @classmethod
@@ -62,6 +66,25 @@ class Settings(BaseSettings):
         if parts.scheme not in {"http", "https"} or not parts.netloc:
             raise ValueError("must be an absolute http(s) URL, e.g. https://klug.kaiserslautern.de")
         return value.rstrip("/")
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _tile_url_is_a_template(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return ""
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError(
+                "must be an absolute http(s) URL template, e.g. https://karten.kaiserslautern.de/{z}/{x}/{y}.png"
+            )
+        # One fixed origin: it is the only one the Content-Security-Policy lets images from.
+        if "{" in parts.netloc or "@" in parts.netloc:
+            raise ValueError("the host must be fixed: no {s} sub-domains, no user name or password")
+        missing = [p for p in ("{z}", "{x}", "{y}") if p not in value]
+        if missing:
+            raise ValueError(f"the template lacks {', '.join(missing)}")
+        return value
 
     @field_validator("rate_limit_ip", "rate_limit_account", "rate_limit_login")
     @classmethod
@@ -89,6 +112,11 @@ class Settings(BaseSettings):
             problems.append("KLUG_BASE_URL must be an https:// URL in production")
         if not self.smtp_url:
             problems.append("KLUG_SMTP_URL is required in production (account e-mails)")
+        if self.map_tile_url and not self.map_tile_url.startswith("https://"):
+            problems.append(
+                "KLUG_MAP_TILE_URL must be an https:// URL in production"
+                " (browsers block plain-http images on an https page)"
+            )
         if problems:
             raise SettingsError("; ".join(problems))
         return self
@@ -101,6 +129,14 @@ class Settings(BaseSettings):
     def cookies_secure(self) -> bool:
         """Secure cookies whenever the site is served over HTTPS (always in prod)."""
         return self.env == "prod" or self.base_url.startswith("https://")
+
+    @property
+    def map_tile_origin(self) -> str | None:
+        """The scheme and host of the tile server (for the CSP), or ``None`` without one."""
+        if not self.map_tile_url:
+            return None
+        parts = urlsplit(self.map_tile_url)
+        return f"{parts.scheme}://{parts.netloc}".lower()
 
     @property
     def json_logs(self) -> bool:

@@ -168,6 +168,22 @@ def environment() -> Environment:
     return env
 
 
+@dataclass(frozen=True)
+class MapTiles:
+    """The background map of the maps (``components/map.html``); empty: none."""
+
+    url: str = ""
+    attribution: str = ""
+
+
+def map_tiles(request: Request) -> MapTiles:
+    app = request.scope.get("app")
+    settings = getattr(getattr(app, "state", None), "settings", None)
+    if settings is None:
+        return MapTiles()
+    return MapTiles(url=settings.map_tile_url, attribution=settings.map_attribution)
+
+
 def base_context(request: Request) -> dict[str, Any]:
     language = i18n.current_language()
     page_path: str = request.scope.get("klug_page_path", request.url.path)
@@ -182,6 +198,7 @@ def base_context(request: Request) -> dict[str, Any]:
         },
         "csrf_token": request.scope.get("klug_csrf_token", ""),
         "principal": getattr(request.state, "principal", None),
+        "map_tiles": map_tiles(request),
     }
     for provider in _providers:
         context.update(provider(request))

@@ -30,6 +30,11 @@ class Account(Base):
     locked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     disabled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     is_demo: Mapped[bool] = mapped_column(default=False)
+    # How the person hears of their applications and reports: "immediate", "digest" or
+    # "none" (klug.identity.notifications). Account and security mails are always sent.
+    notification_mode: Mapped[str] = mapped_column(
+        String(16), default="immediate", server_default="immediate"
+    )
 
     sessions: Mapped[list[LoginSession]] = relationship(
         back_populates="account", cascade="all, delete-orphan", passive_deletes=True

@@ -38,6 +38,7 @@ def export(session: Session, account_id: int, var_dir: Path) -> Export:
             "email_verified_at": account.email_verified_at,
             "last_login_at": account.last_login_at,
             "second_factor_active": account.totp_enabled_at is not None,
+            "notification_mode": account.notification_mode,
             "sessions": [
                 {"created_at": s.created_at, "last_seen_at": s.last_seen_at} for s in sessions
             ],

@@ -2,7 +2,8 @@
 over the last 60 days, some handled and closed – labelled as demo data everywhere.
 
 Made with a fixed random seed, so every demo city looks the same; stored through the
-reports service like real ones (timeline, audit log), only with past times.
+reports service like real ones (timeline, audit log), only with past times. The demo
+citizen has one report of their own and supports another ("My reports" in the account).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import random
 
 from sqlalchemy.orm import Session
 
+from klug.citizen.reports import mine as my_reports
 from klug.citizen.reports import service as report_service
 from klug.citizen.reports.categories import Answer, catalogue
 from klug.citizen.reports.schemas import ReportCreate, StatusChange
@@ -187,4 +189,57 @@ def seed_reports(session: Session) -> int:
                 actor=SYSTEM,
                 now=at,
             )
+    return added
+
+
+def seed_citizen_reports(session: Session, account_id: int) -> int:
+    """The demo citizen's own report (in progress, with a public and an internal note)
+    and one open demo report they support ("me too"), unless they have them already;
+    returns how many of the two were added. Run after ``seed_reports``."""
+    added = 0
+    _own, own_count = my_reports.own_reports(session=session, account_id=account_id, limit=1)
+    if own_count == 0:
+        category = catalogue().get("street_light")
+        assert category is not None
+        reported = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=9)
+        report = report_service.create(
+            session=session,
+            report_in=ReportCreate(
+                category_code=category.code,
+                description="Die Laterne vor meinem Haus ist seit einer Woche dunkel.",
+                lat=49.4452,
+                lon=7.7712,
+                address="Logenstraße 14, Kaiserslautern",
+                answers={"fault": "off", "pole_number": "L-2231"},
+            ),
+            category=category,
+            reporter_account_id=account_id,
+            source="demo",
+            now=reported,
+            is_demo=True,
+        )
+        report_service.change_status(
+            session=session,
+            report=report,
+            change=StatusChange(
+                status="in_progress",
+                public_note="Der Auftrag ist an die Stadtwerke gegangen.",
+                internal_note="Demo: Leuchtmittel und Vorschaltgerät prüfen.",
+            ),
+            actor=SYSTEM,
+            now=reported + dt.timedelta(days=1),
+        )
+        added += 1
+    _supported, supported_count = my_reports.supported_reports(
+        session=session, account_id=account_id, limit=1
+    )
+    if supported_count == 0:
+        open_reports, _total = report_service.list_reports(
+            session=session, statuses=("received", "in_progress"), limit=COUNT
+        )
+        others = [r for r in open_reports if r.is_demo and r.reporter_account_id is None]
+        if others and report_service.support(
+            session=session, report=others[-1], account_id=account_id, email=None
+        ):
+            added += 1
     return added

@@ -20,7 +20,7 @@ from klug.identity import service as account_service
 from klug.identity.permissions import STAFF_ROLES, Role
 from klug.sim.content import seed_content
 from klug.sim.energy import seed_energy
-from klug.sim.reports import seed_reports
+from klug.sim.reports import seed_citizen_reports, seed_reports
 from klug.sim.sensors import seed_sensors
 
 DEMO_DOMAIN = "demo.klug.example.org"
@@ -73,5 +73,6 @@ def seed_demo(*, session: Session, secret: bytes) -> list[DemoAccount]:
     demo_citizen = account_service.get_by_email(session=session, email=demo_email(Role.CITIZEN))
     if demo_citizen is not None:
         seed_demo_applications(session=session, account_id=demo_citizen.id)
+        seed_citizen_reports(session, demo_citizen.id)
     write_flag(session, DEMO_FLAG, "true")
     return created

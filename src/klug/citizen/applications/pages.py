@@ -99,6 +99,7 @@ def form_page(
             "errors": errors or {},
             "choices": choices,
             "conditions": condition_hints(form),
+            "point_area": validation.POINT_AREA,
             "action": action,
             "draft": draft,
             "saved_as_draft": saved_as_draft,

@@ -24,6 +24,8 @@ from klug.citizen.applications.models import (
     ApplicationCounter,
     ApplicationEvent,
 )
+from klug.citizen.notifications import models as notices
+from klug.citizen.notifications import service as notification_service
 from klug.citizen.services.catalogue import Service
 from klug.core import audit
 from klug.core.audit import Actor
@@ -247,6 +249,10 @@ def case_link(base_url: str, language: str, reference: str) -> str:
     )
 
 
+# The news the applicant chooses how to hear of (at once, daily, not by mail).
+NOTICE_KINDS = {"status": notices.APPLICATION_STATUS, "message": notices.APPLICATION_MESSAGE}
+
+
 def notify_applicant(
     *,
     session: Session,
@@ -256,14 +262,31 @@ def notify_applicant(
     status: str | None = None,
 ) -> None:
     """Mail the applicant that something happened – never what was written (the mail
-    leaves our systems; the content stays behind the login)."""
+    leaves our systems; the content stays behind the login).
+
+    The confirmation of a submission is its receipt and always sent; status changes and
+    messages follow the account's notification preference.
+    """
     if application.account_id is None or application.reference is None:
+        return
+    reference = application.reference
+
+    def compose(language: str, link: str) -> tuple[str, str]:
+        return mails.compose(kind, language, reference=reference, link=link, status=status)
+
+    if kind in NOTICE_KINDS:
+        notification_service.notify(
+            session=session,
+            account_id=application.account_id,
+            kind=NOTICE_KINDS[kind],
+            reference=reference,
+            path=f"/konto/antraege/{reference}",
+            base_url=base_url,
+            compose=compose,
+        )
         return
     account = account_service.get(session=session, account_id=application.account_id)
     if account is None or account.disabled_at is not None:
         return
-    link = case_link(base_url, account.language, application.reference)
-    subject, body = mails.compose(
-        kind, account.language, reference=application.reference, link=link, status=status
-    )
+    subject, body = compose(account.language, case_link(base_url, account.language, reference))
     queue_mail(session, recipient=account.email, subject=subject, body=body)

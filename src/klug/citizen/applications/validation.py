@@ -25,6 +25,8 @@ MAX_INPUT_CHARS = 10_000
 # Kaiserslautern's city area with a margin (WGS84): a point outside is a typing error.
 CITY_LAT = (49.35, 49.52)
 CITY_LON = (7.60, 7.95)
+# The same box for the map of a point field (components/map.html).
+POINT_AREA = {"south": CITY_LAT[0], "west": CITY_LON[0], "north": CITY_LAT[1], "east": CITY_LON[1]}
 _POSTCODE = re.compile(r"^\d{5}$")
 
 

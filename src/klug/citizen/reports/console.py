@@ -14,6 +14,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import RedirectResponse, Response
 
+from klug.citizen.reports import notify as report_notify
+from klug.citizen.reports import photos as report_photos
 from klug.citizen.reports import service as report_service
 from klug.citizen.reports.categories import catalogue, shown_answers
 from klug.citizen.reports.models import STATUSES, Report
@@ -112,9 +114,16 @@ def _detail_page(
             "values": values or {"status": report.status},
             "errors": errors or {},
             "saved": request.query_params.get("ok") == "1",
+            "photo": _photo_view(session, report),
+            "photo_done": request.query_params.get("foto", ""),
         },
         status_code=400 if errors else 200,
     )
+
+
+def _photo_view(session: SessionDep, report: Report) -> report_photos.PhotoView | None:
+    photo = report_photos.of_report(session=session, report_id=report.id)
+    return report_photos.view(photo) if photo is not None else None
 
 
 @router.get(CONSOLE + "/{report_id:int}", response_class=HTMLResponse)
@@ -136,8 +145,67 @@ def console_change_report(
         errors = {"status": gettext("Nothing has changed: choose another status or write a note.")}
     if change is None or errors:
         return _detail_page(request, session, report, values=values, errors=errors)
+    previous = report.status
     report_service.change_status(
         session=session, report=report, change=change, actor=principal.actor, ip=client_ip(request)
     )
+    if report.status != previous:
+        # Reporter and supporters hear of the new status – never of a note.
+        report_notify.status_changed(
+            session=session,
+            report=report,
+            base_url=request.app.state.settings.base_url,
+            secret=request.app.state.secret,
+        )
     target = localise_path(f"{CONSOLE}/{report.id}", current_language())
     return RedirectResponse(f"{target}?ok=1", status_code=303)
+
+
+# What a photo action did, for the message after the redirect.
+PHOTO_DONE = {
+    "veroeffentlichen": "veroeffentlicht",
+    "verbergen": "verborgen",
+    "loeschen": "geloescht",
+}
+
+
+@router.post(CONSOLE + "/{report_id:int}/foto", response_class=HTMLResponse)
+def console_report_photo(
+    request: Request, report_id: int, session: SessionDep, values: FormValues, principal: Staff
+) -> Response:
+    """Publish the report's photo, hide it again, or delete it (each audited)."""
+    report = _report(session, report_id)
+    photo = report_photos.of_report(session=session, report_id=report.id)
+    if photo is None:
+        raise NotFound
+    action = values.get("aktion", "")
+    if action not in PHOTO_DONE:
+        return _detail_page(
+            request,
+            session,
+            report,
+            errors={"photo": gettext("Please choose one of the offered options.")},
+        )
+    if action == "loeschen":
+        if values.get("bestaetigt") != "1":
+            errors = {"foto_bestaetigt": gettext("Please confirm that the photo is to be deleted.")}
+            return _detail_page(request, session, report, errors=errors)
+        report_photos.remove(
+            session=session,
+            report=report,
+            photo=photo,
+            directory=report_photos.photos_dir(request.app.state.settings.var_dir),
+            actor=principal.actor,
+            ip=client_ip(request),
+        )
+    else:
+        report_photos.set_published(
+            session=session,
+            report=report,
+            photo=photo,
+            published=action == "veroeffentlichen",
+            actor=principal.actor,
+            ip=client_ip(request),
+        )
+    target = localise_path(f"{CONSOLE}/{report.id}", current_language())
+    return RedirectResponse(f"{target}?foto={PHOTO_DONE[action]}#photo", status_code=303)

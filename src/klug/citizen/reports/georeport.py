@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from starlette.responses import Response
@@ -153,8 +153,16 @@ def service_definition(category: Category, language: Language) -> dict[str, Any]
     }
 
 
-def requests(rows: Iterable[Any], catalogue: Catalogue, language: Language) -> list[dict[str, Any]]:
-    """Service requests from rows of ``service.OPEN311_COLUMNS`` – public fields only."""
+def requests(
+    rows: Iterable[Any],
+    catalogue: Catalogue,
+    language: Language,
+    photo_urls: Mapping[int, str] | None = None,
+) -> list[dict[str, Any]]:
+    """Service requests from rows of ``service.OPEN311_COLUMNS`` – public fields only;
+    ``photo_urls``: the published photos by report id, which stand in for a client's
+    ``media_url``."""
+    photo_urls = photo_urls or {}
     names: dict[str, tuple[str, str | None, Category]] = {
         c.code: (
             c.name.get(language),
@@ -186,7 +194,7 @@ def requests(rows: Iterable[Any], catalogue: Catalogue, language: Language) -> l
                 "zipcode": None,
                 "lat": row.lat,
                 "long": row.lon,
-                "media_url": row.media_url,
+                "media_url": photo_urls.get(row.id) or row.media_url,
             }
         )
     return documents

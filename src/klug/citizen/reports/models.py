@@ -104,8 +104,9 @@ class ReportSupporter(Base):
     report_id: Mapped[int] = mapped_column(
         ForeignKey("citizen_report.id", ondelete="CASCADE"), index=True
     )
+    # Indexed for "reports I support" in the citizen's account.
     account_id: Mapped[int | None] = mapped_column(
-        ForeignKey("identity_account.id", ondelete="CASCADE")
+        ForeignKey("identity_account.id", ondelete="CASCADE"), index=True
     )
     email: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
@@ -119,3 +120,52 @@ class ReportRevision(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     revision: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportPhoto(Base):
+    """The photo sent with a report, re-encoded from its pixels (no EXIF, no GPS).
+
+    Staff see it at once; the public (page, Open311 ``media_url``) only once staff have
+    published it, since a photo may show people or number plates. The file lives under
+    the var dir, named ``stored_name``.
+    """
+
+    __tablename__ = "citizen_report_photo"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("citizen_report.id", ondelete="CASCADE"), unique=True
+    )
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    media_type: Mapped[str] = mapped_column(String(32))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    width_px: Mapped[int] = mapped_column(Integer)
+    height_px: Mapped[int] = mapped_column(Integer)
+    published: Mapped[bool] = mapped_column(default=False)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class ReportPhotoUpload(Base):
+    """A photo already checked and re-encoded whose report is not sent yet (the form came
+    back with errors, or the duplicates step is shown): kept for an hour, found by the
+    hash of a random token in the form, and only for the browser or account it came from.
+    """
+
+    __tablename__ = "citizen_report_photo_upload"
+    __table_args__ = (Index("ix_citizen_report_photo_upload_created_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    owner_hash: Mapped[str] = mapped_column(String(64))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    media_type: Mapped[str] = mapped_column(String(32))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    width_px: Mapped[int] = mapped_column(Integer)
+    height_px: Mapped[int] = mapped_column(Integer)
+    # Whether the citizen allowed reading the photo's location when uploading it; the
+    # position found then (None: the photo had none). Without consent never read.
+    location_read: Mapped[bool] = mapped_column(default=False)
+    photo_lat: Mapped[float | None] = mapped_column(Float)
+    photo_lon: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from klug.citizen.reports import georeport
+from klug.citizen.reports import photos as report_photos
 from klug.citizen.reports import service as report_service
 from klug.citizen.reports.categories import CATEGORIES_FILE, catalogue, check_answers
 from klug.citizen.reports.georeport import Format
@@ -118,6 +119,16 @@ async def service_definition(request: Request, service_code: str, fmt: str, _: A
 _KEPT: PerEngine[KeptAnswers] = PerEngine(KeptAnswers)
 
 
+def _photo_urls(request: Request, session: Session, rows: Sequence[Any]) -> dict[int, str]:
+    """Absolute URLs of the published photos of these reports (Open311 ``media_url``)."""
+    base = request.app.state.settings.base_url.rstrip("/")
+    names = report_photos.published_names(session=session, report_ids=[row.id for row in rows])
+    return {
+        report_id: base + report_photos.path_for(report_id, name)
+        for report_id, name in names.items()
+    }
+
+
 @router.get(PREFIX + "/requests.{fmt}")
 def list_requests(request: Request, fmt: str, session: SessionDep, _: Anyone) -> Response:
     """Open311 service requests: newest first, at most 1,000, at most 90 days."""
@@ -138,7 +149,8 @@ def list_requests(request: Request, fmt: str, session: SessionDep, _: Anyone) ->
                 end=wanted.end,
                 limit=MAX_RESULTS,
             )
-            document = georeport.requests(rows, known, language)
+            photo_urls = _photo_urls(request, session, rows)
+            document = georeport.requests(rows, known, language, photo_urls)
             return georeport.encode("service_requests", document, chosen)
 
         body = _KEPT.get(session).get_or_compute(key, revision, compute)
@@ -166,9 +178,10 @@ def get_request(
             raise Open311Error(
                 404, gettext("service_request_id %(id)s was not found.") % {"id": request_id}
             )
-        return georeport.respond(
-            "service_requests", georeport.requests(found, catalogue(), language), chosen
+        document = georeport.requests(
+            found, catalogue(), language, _photo_urls(request, session, found)
         )
+        return georeport.respond("service_requests", document, chosen)
 
     return _answer(request, fmt, build)
 

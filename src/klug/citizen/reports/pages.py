@@ -8,14 +8,15 @@ contact data cannot reach it, whoever asks.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import EmailStr, TypeAdapter, ValidationError
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 
 from klug.citizen.reports import figures
+from klug.citizen.reports import photos as report_photos
 from klug.citizen.reports import service as report_service
 from klug.citizen.reports.categories import catalogue, shown_answers
 from klug.citizen.reports.models import CLOSED, OPEN_STATUSES, Report
@@ -27,10 +28,13 @@ from klug.core.forms import FormValues
 from klug.core.i18n import current_language, gettext, localise_path
 from klug.core.web import render
 from klug.identity.deps import Principal, public
+from klug.identity.permissions import Permission
 
 router = APIRouter(include_in_schema=False)
 Anyone = Annotated[Principal, Depends(public)]
 PER_PAGE = 20
+# Markers on the public map: the newest open reports; the list below it has them all.
+MAP_MARKERS = 500
 STATUS_FILTERS = {"offen": OPEN_STATUSES, "erledigt": (CLOSED,)}
 _EMAIL: TypeAdapter[str] = TypeAdapter(EmailStr)
 
@@ -73,8 +77,38 @@ def reports_home(request: Request, session: SessionDep, _: Anyone) -> HTMLRespon
             "chosen_category": code,
             "chosen_status": status,
             "status_labels": STATUS_LABELS,
+            "area": known.area,
         },
     )
+
+
+@router.get("/maengelmelder/karte.json")
+def reports_map(request: Request, session: SessionDep, _: Anyone) -> dict[str, Any]:
+    """Open reports with coordinates for the map of the Mängelmelder, newest first."""
+    code = request.query_params.get("kategorie", "")
+    names = category_names()
+    rows, total = report_service.open_on_map(
+        session=session, category_code=code if code in names else None, limit=MAP_MARKERS
+    )
+    language = current_language()
+    markers = []
+    for report_id, category_code, status, lat, lon, is_demo in rows:
+        state = gettext(STATUS_LABELS.get(status, status))
+        markers.append(
+            {
+                "id": report_id,
+                "lat": lat,
+                "lon": lon,
+                "category": category_code,
+                "status": status,
+                "title": gettext("Report no. %(id)s") % {"id": report_id}
+                + ": "
+                + names.get(category_code, category_code),
+                "text": f"{state} ({gettext('demo')})" if is_demo else state,
+                "url": localise_path(f"/maengelmelder/{report_id}", language),
+            }
+        )
+    return {"markers": markers, "total": total}
 
 
 def _report_or_404(session: SessionDep, report_id: int) -> Report:
@@ -109,6 +143,7 @@ def _report_page(
             "message": message,
             "errors": errors or {},
             "anonymous": not is_citizen_login(principal),
+            "photo": report_photos.public_view(session=session, report_id=shown.id),
         },
         status_code=400 if errors else 200,
     )
@@ -177,3 +212,29 @@ def statistics_page(request: Request, session: SessionDep, _: Anyone) -> HTMLRes
     """Published figures: open and closed reports and the median time to fix, per category."""
     published = figures.statistics(session=session, catalogue=catalogue())
     return render(request, "reports/statistics.html", {"figures": published})
+
+
+@router.get("/maengelmelder/{report_id:int}/foto/{name}")
+def report_photo(
+    request: Request, report_id: int, name: str, session: SessionDep, principal: Anyone
+) -> Response:
+    """A report's photo: once published for everyone, before that for staff only."""
+    photo = report_photos.of_report(session=session, report_id=report_id)
+    may_review = Permission.REPORTS_MANAGE in principal.permissions
+    if photo is None or photo.stored_name != name or not (photo.published or may_review):
+        raise NotFound
+    path = report_photos.photos_dir(request.app.state.settings.var_dir) / photo.stored_name
+    if not path.is_file():
+        raise NotFound
+    # A published photo never changes under its random name; one not yet published must
+    # stay out of every shared cache.
+    cache = "public, max-age=31536000, immutable" if photo.published else "private, no-store"
+    return FileResponse(
+        path,
+        media_type=photo.media_type,
+        headers={
+            "Cache-Control": cache,
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )

@@ -16,6 +16,8 @@ from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
+from klug.citizen.reports import photo_form
+from klug.citizen.reports import photos as report_photos
 from klug.citizen.reports import service as report_service
 from klug.citizen.reports.categories import Category, catalogue, check_answers
 from klug.citizen.reports.schemas import read_report
@@ -74,6 +76,7 @@ def _form_page(
     values: dict[str, str],
     chosen: dict[str, list[str]],
     errors: dict[str, str],
+    photo: photo_form.PhotoStep | None = None,
 ) -> HTMLResponse:
     return render(
         request,
@@ -83,7 +86,11 @@ def _form_page(
             "values": values,
             "chosen": chosen,
             "errors": errors,
+            "photo": photo.shown() if photo is not None else None,
+            "photo_kinds": report_photos.kinds_label(),
+            "photo_accept": report_photos.accept_attribute(),
             "anonymous": not is_citizen_login(principal),
+            "area": catalogue().area,
         },
         status_code=400 if errors else 200,
     )
@@ -105,7 +112,7 @@ def _ordered_errors(
     ordered = {
         f"q-{q.code}": answer_errors[q.code] for q in category.questions if q.code in answer_errors
     }
-    for name in ("description", *LOCATION_FIELDS, "email"):
+    for name in ("description", photo_form.FILE_FIELD, *LOCATION_FIELDS, "email"):
         if name in errors:
             ordered[name] = errors[name]
     return ordered
@@ -123,12 +130,20 @@ def submit_report(
         return _choose_page(request, unknown=True)
     if is_citizen_login(principal):
         values.pop("email", None)
+    account_id = principal.id if is_citizen_login(principal) else None
     chosen = question_answers(form)
     answers, answer_errors = check_answers(category, chosen)
+    photo = photo_form.read(request, session, form, values, account_id)
+    location_hint = photo_form.use_location(photo, values, known.area)
     report_in, errors = read_report(
         values, category=category, answers=answers, area=known.area, description_required=True
     )
-    if report_in is None or answer_errors:
+    if location_hint and "location" in errors:
+        errors["location"] += " " + location_hint
+    if photo.error:
+        errors[photo_form.FILE_FIELD] = photo.error
+    if report_in is None or answer_errors or photo.error:
+        values[photo_form.TOKEN_FIELD] = photo_form.keep(request, session, photo)
         return _form_page(
             request,
             principal,
@@ -136,20 +151,31 @@ def submit_report(
             values=values,
             chosen=chosen,
             errors=_ordered_errors(category, answer_errors, errors),
+            photo=photo,
         )
     if report_in.lat is not None and report_in.lon is not None and values.get("neu") != "1":
         nearby = report_service.find_duplicates(
             session=session, category=category, lat=report_in.lat, lon=report_in.lon
         )
         if nearby:
-            return _duplicates_page(request, category, nearby, form, values.get("email", ""))
+            token = photo_form.keep(request, session, photo)
+            return _duplicates_page(request, category, nearby, form, values, token)
     submission_allowed(request, principal)
     report = report_service.create(
-        session=session,
-        report_in=report_in,
-        category=category,
-        reporter_account_id=principal.id if is_citizen_login(principal) else None,
+        session=session, report_in=report_in, category=category, reporter_account_id=account_id
     )
+    if not photo_form.attach(request, session, photo, report):
+        # The held photo expired while the form was open: store nothing, ask again.
+        session.rollback()
+        values[photo_form.TOKEN_FIELD] = ""
+        return _form_page(
+            request,
+            principal,
+            category,
+            values=values,
+            chosen=chosen,
+            errors={photo_form.FILE_FIELD: photo_form.expired_message()},
+        )
     target = localise_path(f"/maengelmelder/{report.id}/danke", current_language())
     return RedirectResponse(target, status_code=303)
 
@@ -159,15 +185,26 @@ def _duplicates_page(
     category: Category,
     nearby: list[report_service.Nearby],
     form: FormData,
-    email: str,
+    values: dict[str, str],
+    photo_token: str,
 ) -> HTMLResponse:
+    # The point as checked (it may come from the photo) and the held photo's token.
+    replaced = {"csrf_token", "neu", "lat", "long", photo_form.TOKEN_FIELD, photo_form.REMOVE_FIELD}
     carried = [
         (name, value)
         for name, value in form.multi_items()
-        if isinstance(value, str) and name not in {"csrf_token", "neu"}
+        if isinstance(value, str) and name not in replaced
     ]
+    carried += [(name, values[name]) for name in ("lat", "long") if values.get(name)]
+    if photo_token:
+        carried.append((photo_form.TOKEN_FIELD, photo_token))
     return render(
         request,
         "reports/duplicates.html",
-        {"category": category, "nearby": nearby, "carried": carried, "email": email},
+        {
+            "category": category,
+            "nearby": nearby,
+            "carried": carried,
+            "email": values.get("email", ""),
+        },
     )

@@ -103,6 +103,11 @@ def _changed(session: Session) -> None:
             session.execute(raise_revision)
 
 
+def changed(*, session: Session) -> None:
+    """Mark a change of what Open311 answers show (e.g. a photo published elsewhere)."""
+    _changed(session)
+
+
 def revision(*, session: Session) -> tuple[int, int]:
     """What Open311 answers depend on: the revision and the newest id (which also sees
     rows written in bulk, past the service)."""
@@ -329,6 +334,23 @@ def list_reports(
         query.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit).offset(offset)
     )
     return list(rows), total
+
+
+def open_on_map(
+    *, session: Session, category_code: str | None = None, limit: int = 500
+) -> tuple[Sequence[Row[int, str, str, float | None, float | None, bool]], int]:
+    """Open reports with coordinates for the public map: (id, category_code, status, lat,
+    lon, is_demo) rows, newest first, and how many there are in all."""
+    query = select(
+        Report.id, Report.category_code, Report.status, Report.lat, Report.lon, Report.is_demo
+    ).where(Report.status.in_(OPEN_STATUSES), Report.lat.is_not(None), Report.lon.is_not(None))
+    if category_code:
+        query = query.where(Report.category_code == category_code)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(
+        query.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit)
+    ).all()
+    return rows, total
 
 
 # ---------------------------------------------------------------- Open311 reads

@@ -14,7 +14,7 @@ from klug.core.forms import FormValues, validate
 from klug.core.i18n import current_language, gettext, localise_path
 from klug.core.security import verify_password
 from klug.core.web import render
-from klug.identity import login
+from klug.identity import login, notifications
 from klug.identity import service as account_service
 from klug.identity.deps import Principal, account_of, client_ip, current_login_session, require
 from klug.identity.pages.login import SECOND_FACTOR_FAILED, CodeForm, enrolment_context
@@ -44,9 +44,13 @@ def _overview(
         "staff": account_service.is_staff(account),
         "errors": {},
         "message": request.query_params.get("ok"),
+        "notification_modes": notifications.MODES,
+        "notification_labels": notifications.MODE_LABELS,
+        "notification_mode": account.notification_mode,
+        "notification_errors": {},
     }
     context.update(extra)
-    status = 400 if extra.get("errors") else 200
+    status = 400 if extra.get("errors") or extra.get("notification_errors") else 200
     return render(request, "identity/account.html", context, status_code=status)
 
 
@@ -87,6 +91,25 @@ def change_password(
         session=session, account=account, keep_session_id=principal.session_id
     )
     return _back("password")
+
+
+@router.post("/konto/benachrichtigungen", response_class=HTMLResponse)
+def change_notifications(
+    request: Request, session: SessionDep, values: FormValues, principal: Self
+) -> Response:
+    """Choose how to hear about own applications and reports: at once, daily, or not."""
+    account = account_of(session, principal)
+    form, errors = validate(notifications.NotificationForm, values)
+    if form is None:
+        return _overview(request, session, principal, notification_errors=errors)
+    notifications.set_mode(
+        session=session,
+        account=account,
+        mode=form.notification_mode,
+        actor=principal.actor,
+        ip=client_ip(request),
+    )
+    return _back("notifications")
 
 
 @router.post("/konto/andere-sitzungen-beenden", response_class=HTMLResponse)

@@ -23,6 +23,8 @@
     navigator.geolocation.getCurrentPosition(function (position) {
       lat.value = position.coords.latitude.toFixed(6);
       lon.value = position.coords.longitude.toFixed(6);
+      // The map (klug-map.js), if there is one, moves its marker to typed coordinates.
+      lon.dispatchEvent(new Event("input", {bubbles: true}));
       status.textContent = holder.getAttribute("data-locate-done");
     }, function () {
       status.textContent = holder.getAttribute("data-locate-failed");
