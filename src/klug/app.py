@@ -42,7 +42,7 @@ from klug.citizen.search import pages as search_pages
 from klug.citizen.search import router as search_router
 from klug.citizen.services import catalogue as services_catalogue
 from klug.citizen.services import pages as services_pages
-from klug.core import web
+from klug.core import routeindex, web
 from klug.core.config import Settings, load_settings
 from klug.core.db import create_db_engine, make_session_factory
 from klug.core.errors import install_error_handlers
@@ -265,6 +265,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_api_route(
         "/{unknown_path:path}", shell_pages.unknown_page, methods=["GET"], include_in_schema=False
     )
+    routeindex.index_routes(app)
     install_error_handlers(app)
     _check_route_access(app)
 

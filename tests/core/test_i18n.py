@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 from pathlib import Path
 
 import pytest
@@ -78,3 +80,25 @@ def test_gettext_follows_the_current_language() -> None:
 )
 def test_accept_language_negotiation(header: str | None, expected: str) -> None:
     assert i18n.negotiate(header) == expected
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+@pytest.mark.parametrize("fmt", ["short", "medium", "long", "full", "d. MMMM yyyy, HH:mm"])
+def test_times_are_formatted_exactly_as_babel_formats_them(language: str, fmt: str) -> None:
+    """The fast path (patterns looked up once) gives babel's own text – across DST
+    changes, midnight and both languages."""
+    rng = random.Random(f"{language}{fmt}")
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    instants = [start + dt.timedelta(seconds=rng.randrange(3 * 365 * 86400)) for _ in range(300)]
+    # The hours around the changes to and from summer time in 2026.
+    for change in (
+        dt.datetime(2026, 3, 29, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 10, 25, 0, tzinfo=dt.UTC),
+    ):
+        instants += [change + dt.timedelta(minutes=15 * k) for k in range(12)]
+    instants.append(dt.datetime(2026, 11, 26, 12, 0).replace(tzinfo=None))  # noqa: DTZ001 – naive: stored times are UTC
+    with i18n.use_language(language):
+        for instant in instants:
+            assert i18n.format_datetime(instant, fmt) == i18n.format_datetime_by_babel(
+                instant if instant.tzinfo else instant.replace(tzinfo=dt.UTC), fmt
+            ), instant

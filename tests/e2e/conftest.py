@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from klug.core.audit import SYSTEM
@@ -31,8 +32,10 @@ from tests.conftest import (
     BACKEND,
     ROOT,
     TEST_SECRET,
+    MailSink,
     create_postgres_database,
     drop_postgres_database,
+    free_port,
     need,
 )
 from tests.servers import LiveServer, server_env, start_server
@@ -70,12 +73,16 @@ class Credentials:
 
 @dataclass
 class DemoSite:
-    """A running ``klug serve`` with the demo accounts and one staff account to enrol."""
+    """A running ``klug serve`` with the demo accounts and one staff account to enrol.
+
+    Its mails go to ``mail``, a real SMTP server on loopback.
+    """
 
     server: LiveServer
     accounts: dict[str, Credentials]
     account_ids: dict[str, int]
     database_url: str
+    mail: MailSink
     _last_totp_step: dict[str, int] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
@@ -137,6 +144,9 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
         database_url = f"sqlite:///{workdir / 'klug.db'}"
     var_dir = workdir / "var"
     server = None
+    mail = MailSink()
+    smtp = Controller(mail, hostname="127.0.0.1", port=free_port())
+    smtp.start()
     try:
         migrated = subprocess.run(
             [sys.executable, "-m", "klug", "migrate"],
@@ -148,11 +158,12 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
         )
         assert migrated.returncode == 0, f"klug migrate failed:\n{migrated.stderr}"
         accounts, ids = _seed(database_url)
-        server = start_server(database_url, var_dir)
-        yield DemoSite(server, accounts, ids, database_url)
+        server = start_server(database_url, var_dir, smtp_url=f"smtp://127.0.0.1:{smtp.port}")
+        yield DemoSite(server, accounts, ids, database_url, mail)
     finally:
         if server is not None:
             server.stop()
+        smtp.stop()
         if BACKEND == "postgres":
             drop_postgres_database(database_url)
 

@@ -29,6 +29,9 @@ FOCUSED = """() => {
     text: (element.innerText || element.value || "").trim(),
     outlineStyle: style.outlineStyle,
     outlineWidth: parseFloat(style.outlineWidth) || 0,
+    // The calendar button inside a date field: focus is in the field's own shadow tree,
+    // the field itself no longer matches :focus, and Chromium rings the button itself.
+    datePicker: element.type === "date" && !element.matches(":focus"),
     inViewport: box.width > 0 && box.height > 0 && box.top >= 0 && box.left >= 0
       && box.bottom <= window.innerHeight && box.right <= window.innerWidth,
   };
@@ -40,6 +43,8 @@ def focused(page: Page) -> dict[str, Any]:
 
 
 def assert_focus_visible(element: dict[str, Any]) -> None:
+    if element["datePicker"]:
+        return
     assert element["outlineStyle"] != "none" and element["outlineWidth"] >= 2, (
         f"no visible focus indicator on {element}"
     )

@@ -1,5 +1,6 @@
-"""The Mängelmelder in Chromium: a pothole reported next to an open one is offered as a
-duplicate, "me too" supports it instead – and every step passes axe (WCAG 2.1 AA)."""
+"""The Mängelmelder in Chromium: a report made with the keyboard alone, without the map; a
+pothole reported next to an open one is offered as a duplicate, "me too" supports it
+instead – and every step passes axe (WCAG 2.1 AA)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from klug.citizen.reports.categories import catalogue
 from klug.citizen.reports.schemas import ReportCreate
 from klug.core.db import create_db_engine, make_session_factory
 from tests.e2e.conftest import DemoSite, assert_no_axe_violations, axe_context
+from tests.e2e.test_keyboard_login import focused, skip_to_main, tab
 
 pytestmark = pytest.mark.e2e
 
@@ -84,6 +86,77 @@ def test_maengelmelder_duplicate_is_suggested_and_me_too_supports_it(
     supporters = page.locator("main dl.facts").first.locator("dd").last
     expect(supporters).to_have_text("1")
     assert_no_axe_violations(page, "report page after me too")
+
+
+KEYBOARD_REPORT = {
+    "description": "Die Laterne flackert seit Tagen und geht nachts ganz aus.",
+    "address_string": "Pfaffplatz 3",
+    "location_text": "Vor dem Eingang der Bücherei, Laterne rechts vom Fahrradständer",
+    "email": "laterne@example.org",
+}
+MAX_TABS = 60
+
+
+def _tab_to(page: Page, wanted: str) -> None:
+    for _ in range(MAX_TABS):
+        if tab(page)["id"] == wanted:
+            return
+    raise AssertionError(f"#{wanted} not reached with {MAX_TABS} presses of Tab")
+
+
+def test_a_report_by_keyboard_alone_without_the_map(visitor: Page, demo_site: DemoSite) -> None:
+    page = visitor
+    page.goto(demo_site.url("/maengelmelder/melden"))
+    skip_to_main(page)
+    # One radio group across the category fieldsets: Tab enters it, arrows choose.
+    _tab_to(page, "kategorie-pothole")
+    for _ in range(20):
+        if focused(page)["id"] == "kategorie-street_light":
+            break
+        page.keyboard.press("ArrowDown")
+    else:
+        raise AssertionError("the street light category was not reached with the arrow keys")
+    element = tab(page)
+    assert element["tag"] == "button", element
+    with page.expect_navigation(url=lambda url: "kategorie=street_light" in url):
+        page.keyboard.press("Enter")
+
+    skip_to_main(page)
+    done: set[str] = set()
+    for _ in range(MAX_TABS):
+        element = tab(page)
+        name = element["id"]
+        if name in done:
+            continue
+        if name == "q-fault":
+            page.keyboard.press("Space")  # the first kind of fault
+            done.add(name)
+        elif name in KEYBOARD_REPORT:
+            page.keyboard.type(KEYBOARD_REPORT[name])
+            done.add(name)
+        elif element["tag"] == "button" and element["text"] in ("Meldung senden", "Send report"):
+            break
+    else:
+        raise AssertionError(f"the send button was not reached; filled {sorted(done)}")
+    assert done == set(KEYBOARD_REPORT) | {"q-fault"}, sorted(done)
+    with page.expect_navigation(url=lambda url: url.endswith("/danke")):
+        page.keyboard.press("Enter")
+    expect(page.locator("main [role=status]")).to_be_visible()
+    assert_no_axe_violations(page, "thanks page after a keyboard report")
+
+    report_id = int(page.url.rsplit("/", 2)[1])
+    for _ in range(MAX_TABS):
+        if tab(page)["href"] == f"/maengelmelder/{report_id}":
+            break
+    else:
+        raise AssertionError("the link to the new report was not reached")
+    with page.expect_navigation(url=lambda url: url.endswith(f"/maengelmelder/{report_id}")):
+        page.keyboard.press("Enter")
+    body = page.locator("main").inner_text()
+    assert "Die Laterne flackert seit Tagen" in body
+    assert "Pfaffplatz 3" in body
+    assert "Straßenbeleuchtung defekt" in body
+    assert "laterne@example.org" not in body, "the reporter's address is on the public page"
 
 
 @pytest.mark.parametrize(

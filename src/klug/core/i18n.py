@@ -12,13 +12,15 @@ import contextlib
 import contextvars
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_datetime as _babel_format_datetime
+from babel.dates import get_date_format, get_datetime_format, get_time_format, parse_pattern
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
@@ -114,6 +116,38 @@ def format_datetime(value: dt.datetime | None, fmt: str = "medium") -> str:
     """A UTC time shown in the city's time zone, in the current language."""
     if value is None:
         return ""
+    if value.tzinfo is None:  # stored times are UTC
+        value = value.replace(tzinfo=dt.UTC)
+    return _datetime_formatter(_current.get(), fmt)(value.astimezone(CITY_TZ))
+
+
+_NamedFormat = Literal["full", "long", "medium", "short"]
+_NAMED_FORMATS = ("full", "long", "medium", "short")
+
+
+@cache
+def _datetime_formatter(language: str, fmt: str) -> Callable[[dt.datetime], str]:
+    """Babel's ``format_datetime`` with the locale and patterns looked up once: a list
+    page shows dozens of times, and babel parses locale and patterns on every call
+    (~0.1 ms each). Same text as babel's (tested)."""
+    locale = Locale.parse(language)
+    if fmt not in _NAMED_FORMATS:
+        pattern = parse_pattern(fmt)
+        return lambda value: pattern.apply(value, locale)
+    fmt = cast(_NamedFormat, fmt)
+    frame = str(get_datetime_format(fmt, locale=locale)).replace("'", "")
+    time_pattern = parse_pattern(get_time_format(fmt, locale=locale))
+    date_pattern = parse_pattern(get_date_format(fmt, locale=locale))
+
+    def apply(value: dt.datetime) -> str:
+        clock = time_pattern.apply(value.timetz(), locale, reference_date=value.date())
+        return frame.replace("{0}", clock).replace("{1}", date_pattern.apply(value, locale))
+
+    return apply
+
+
+def format_datetime_by_babel(value: dt.datetime, fmt: str = "medium") -> str:
+    """Babel's own formatting, the reference ``format_datetime`` must equal."""
     return _babel_format_datetime(value, format=fmt, tzinfo=CITY_TZ, locale=_current.get())
 
 

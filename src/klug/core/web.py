@@ -32,6 +32,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from klug.core import i18n
+from klug.core.pagecache import PageCache
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 STATIC_DIR = PACKAGE_DIR / "web" / "static"
@@ -205,16 +206,49 @@ def base_context(request: Request) -> dict[str, Any]:
     return context
 
 
+_FRESH: Any = object()
+
+
 def render(
     request: Request,
     template: str,
-    context: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
     *,
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
+    anonymous_version: Any = _FRESH,
 ) -> HTMLResponse:
+    """A page; with ``anonymous_version`` (the version of the page's own data) it is
+    kept for anonymous visitors (``klug.core.pagecache``)."""
+    if anonymous_version is not _FRESH and _anonymous_get(request):
+
+        def build(token: str) -> tuple[str, int]:
+            full = base_context(request)
+            full["csrf_token"] = token
+            if context:
+                full.update(context() if callable(context) else context)
+            return environment().get_template(template).render(full), status_code
+
+        key = (template, request.url.path, request.url.query, i18n.current_language())
+        token = request.scope.get("klug_csrf_token", "")
+        html, status_code = _page_cache(request).page(key, anonymous_version, token, build)
+        return HTMLResponse(html, status_code=status_code, headers=dict(headers or {}))
     full = base_context(request)
     if context:
-        full.update(context)
+        full.update(context() if callable(context) else context)
     html = environment().get_template(template).render(full)
     return HTMLResponse(html, status_code=status_code, headers=dict(headers or {}))
+
+
+def _page_cache(request: Request) -> PageCache:
+    """The application's own cache (one per app: per database and settings)."""
+    state = request.app.state
+    cache: PageCache | None = getattr(state, "page_cache", None)
+    if cache is None:
+        cache = state.page_cache = PageCache()
+    return cache
+
+
+def _anonymous_get(request: Request) -> bool:
+    principal = getattr(request.state, "principal", None)
+    return request.method == "GET" and getattr(principal, "kind", "anonymous") == "anonymous"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
@@ -188,9 +189,12 @@ class QueueFilter:
     reference: str | None = None
 
 
+_Row = TypeVar("_Row", bound=Any)
+
+
 def _filtered(
-    query: Select[Application], wanted: QueueFilter, me: int | None, now: dt.datetime
-) -> Select[Application]:
+    query: Select[_Row], wanted: QueueFilter, me: int | None, now: dt.datetime
+) -> Select[_Row]:
     query = query.where(Application.status != DRAFT)
     if wanted.office:
         query = query.where(Application.office == wanted.office)
@@ -222,7 +226,7 @@ def queue(
 ) -> tuple[list[Application], int]:
     """Cases by deadline (the most urgent first; cases without one last)."""
     query = _filtered(select(Application), wanted, me, now)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total = session.scalar(_filtered(select(func.count(Application.id)), wanted, me, now)) or 0
     rows = session.scalars(
         query.order_by(
             or_(Application.status.not_in(PENDING_STATUSES), Application.due_at.is_(None)),

@@ -35,10 +35,7 @@ MAX_BULK = 200
 
 def caseworkers(session: Session) -> list[tuple[int, str]]:
     """Accounts that may work on cases (caseworkers and administrators), for assignment."""
-    found = []
-    for role in (Role.CASEWORKER, Role.ADMIN):
-        page = account_service.search(session=session, text=None, role=role, limit=500, offset=0)
-        found += [(a.id, a.display_name or a.email) for a in page.accounts if not a.disabled_at]
+    found = account_service.active_names(session=session, roles=(Role.CASEWORKER, Role.ADMIN))
     return sorted(found, key=lambda item: item[1].casefold())
 
 

@@ -53,4 +53,7 @@ def search_page(
             "pages": max(1, math.ceil(results.total / HITS_PER_PAGE)),
             "kind_labels": KIND_LABELS,
         },
+        # The same answer object while the index and the published items are unchanged
+        # (search_service keeps answers per generation): the page may be kept as well.
+        anonymous_version=results,
     )

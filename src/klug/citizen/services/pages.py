@@ -17,6 +17,9 @@ from klug.identity.deps import Principal, public
 router = APIRouter()
 Anyone = Annotated[Principal, Depends(public)]
 MAX_QUERY = 200
+# The catalogue is read from files at start-up and changes only with a restart: its
+# pages may be kept for anonymous visitors (klug.core.pagecache) as they are.
+CATALOGUE_VERSION = "start-up"
 
 
 @router.get("/leistungen", response_class=HTMLResponse, include_in_schema=False)
@@ -29,6 +32,7 @@ def services_page(request: Request, _: Anyone, q: str = "") -> HTMLResponse:
         request,
         "services/index.html",
         {"query": query, "found": len(found), "topics": [(t, s) for t, s in by_topic if s]},
+        anonymous_version=CATALOGUE_VERSION,
     )
 
 
@@ -38,7 +42,9 @@ def service_page(request: Request, slug: str, _: Anyone) -> HTMLResponse:
     service = catalogue.find(slug)
     if service is None:
         raise NotFound
-    return render(request, "services/detail.html", {"service": service})
+    return render(
+        request, "services/detail.html", {"service": service}, anonymous_version=CATALOGUE_VERSION
+    )
 
 
 def service_json(service: Service, language: Language) -> dict[str, Any]:
