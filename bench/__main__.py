@@ -71,7 +71,7 @@ def _parser(names: list[str]) -> argparse.ArgumentParser:
         "--db",
         choices=DATABASES,
         default=os.environ.get("KLUG_BENCH_DB") or "sqlite",
-        help="database of the sensor benchmarks (postgres: KLUG_TEST_POSTGRES_URL)",
+        help="database of the server under test (postgres: KLUG_TEST_POSTGRES_URL)",
     )
     parser.add_argument(
         "--scale",

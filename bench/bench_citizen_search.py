@@ -15,12 +15,9 @@ so that the index holds exactly what editors' pages would put there.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -28,7 +25,7 @@ import httpx
 from sqlalchemy import func, select
 
 from bench import Figure, InvalidMeasurement, log, options, seconds_from_env
-from bench.dataset import _admin, _drop_postgres, _postgres_url
+from bench.dataset import scratch_database
 from bench.load import LoadResult, choose_tool, get_paths, load_path, measure_workload
 from bench.search_corpus import Corpus
 from bench.server import Server, database_server
@@ -86,19 +83,6 @@ def fill(url: str, pages: int) -> int:
     return rows
 
 
-@contextlib.contextmanager
-def _database(workdir: Path) -> Iterator[str]:
-    if options().db == "sqlite":
-        yield f"sqlite:///{workdir / 'search.db'}"
-        return
-    name = f"klug_bench_search_{uuid.uuid4().hex[:10]}"
-    _admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield _postgres_url(name)
-    finally:
-        _drop_postgres(name)
-
-
 def _check_answers(server: Server) -> None:
     """A fast wrong answer is no figure: every query must find pages."""
     for query in QUERIES:
@@ -135,7 +119,7 @@ def run() -> list[Figure]:
     uncached_paths = [f"/suche?q={quote(q)}" for q in subjects]
     with tempfile.TemporaryDirectory(prefix="klug-bench-search-") as tmp:
         workdir = Path(tmp)
-        with _database(workdir) as url:
+        with scratch_database(workdir, "search") as url:
             migrate.upgrade(url)
             started = time.monotonic()
             rows = fill(url, pages)

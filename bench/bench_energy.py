@@ -15,12 +15,9 @@ stored through the ingest path), 8 connections, against a real server. Baseline:
 
 from __future__ import annotations
 
-import contextlib
 import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -29,7 +26,7 @@ import pandas as pd
 from sqlalchemy.orm import sessionmaker
 
 from bench import Figure, InvalidMeasurement, log, options, seconds_from_env
-from bench.dataset import _admin, _drop_postgres, _postgres_url
+from bench.dataset import scratch_database
 from bench.load import choose_tool, load_path
 from bench.server import database_server
 from klug.core import migrate
@@ -108,19 +105,6 @@ def scenario_figure() -> Figure:
 
 
 # ---------------------------------------------------------------- dashboard
-
-
-@contextlib.contextmanager
-def _database(workdir: Path) -> Iterator[str]:
-    if options().db == "sqlite":
-        yield f"sqlite:///{workdir / 'energy.db'}"
-        return
-    name = f"klug_bench_energy_{uuid.uuid4().hex[:10]}"
-    _admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield _postgres_url(name)
-    finally:
-        _drop_postgres(name)
 
 
 def _stream(writer: Writer, name: str) -> int:
@@ -215,7 +199,7 @@ def dashboard_figure() -> Figure:
     path = "/api/energy/summary?period=rolling12"
     with tempfile.TemporaryDirectory(prefix="klug-bench-energy-") as tmp:
         workdir = Path(tmp)
-        with _database(workdir) as url:
+        with scratch_database(workdir, "energy") as url:
             migrate.upgrade(url)
             started = time.monotonic()
             stored = _fill(url)

@@ -12,13 +12,10 @@ Open311 servers see): 70 % of those older than 30 days are closed.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import random
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -26,7 +23,7 @@ import httpx
 from sqlalchemy import insert
 
 from bench import Figure, InvalidMeasurement, log, options, seconds_from_env
-from bench.dataset import _admin, _drop_postgres, _postgres_url
+from bench.dataset import scratch_database
 from bench.load import choose_tool, get_paths, load_path, measure_workload
 from bench.server import database_server
 from klug.citizen.reports.categories import catalogue
@@ -39,19 +36,6 @@ DAYS = 365
 CONNECTIONS = 8
 FILTERED_QUERIES = 200
 PATH = "/open311/v2/requests.json"
-
-
-@contextlib.contextmanager
-def _database(workdir: Path) -> Iterator[str]:
-    if options().db == "sqlite":
-        yield f"sqlite:///{workdir / 'open311.db'}"
-        return
-    name = f"klug_bench_open311_{uuid.uuid4().hex[:10]}"
-    _admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield _postgres_url(name)
-    finally:
-        _drop_postgres(name)
 
 
 def _fill(url: str, now: dt.datetime) -> None:
@@ -123,7 +107,7 @@ def run() -> list[Figure]:
     now = dt.datetime.now(dt.UTC)
     with tempfile.TemporaryDirectory(prefix="klug-bench-open311-") as tmp:
         workdir = Path(tmp)
-        with _database(workdir) as url:
+        with scratch_database(workdir, "open311") as url:
             migrate.upgrade(url)
             started = time.monotonic()
             _fill(url, now)

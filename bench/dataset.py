@@ -49,7 +49,7 @@ import numpy as np
 from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
-from bench import InvalidMeasurement, Options, log
+from bench import InvalidMeasurement, Options, log, options
 from klug.core import migrate
 from klug.core.audit import SYSTEM
 from klug.core.db import create_db_engine, make_session_factory
@@ -750,6 +750,21 @@ def _postgres_exists(database: str) -> bool:
 
 def _drop_postgres(database: str) -> None:
     _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def scratch_database(workdir: Path, stem: str) -> Iterator[str]:
+    """The URL of an empty database of the selected kind (``--db``) for one run: a file in
+    ``workdir`` for SQLite, a new PostgreSQL database that is dropped afterwards."""
+    if options().db == "sqlite":
+        yield f"sqlite:///{workdir / (stem + '.db')}"
+        return
+    name = f"klug_bench_{stem}_{uuid.uuid4().hex[:10]}"
+    _admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield _postgres_url(name)
+    finally:
+        _drop_postgres(name)
 
 
 def _size_bytes(db: str, url: str) -> int:

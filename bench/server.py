@@ -155,10 +155,16 @@ def _errors_in(log_file: Path) -> str:
 
 @contextlib.contextmanager
 def demo_server() -> Iterator[Server]:
-    """Migrate, seed the demo city and serve it (one worker) until the block ends."""
-    with tempfile.TemporaryDirectory(prefix="klug-bench-") as tmp:
+    """Migrate, seed the demo city and serve it (one worker) until the block ends; on
+    SQLite or, with ``--db postgres``, a PostgreSQL database of its own."""
+    from bench.dataset import scratch_database  # the data-set module is heavy to import
+
+    with (
+        tempfile.TemporaryDirectory(prefix="klug-bench-") as tmp,
+        scratch_database(Path(tmp), "demo") as database_url,
+    ):
         workdir = Path(tmp)
-        env = server_environment(workdir)
+        env = server_environment(workdir, database_url)
         log_file = workdir / "server.log"
         _klug(["migrate"], env, log_file)
         _klug(["demo", "--no-serve"], env, log_file)
