@@ -76,6 +76,10 @@ PUBLIC = {
     ("GET", "/leistungen/{slug}/antrag"),
     # The Mängelmelder: reports are public; sending and "me too" need no account.
     ("GET", "/maengelmelder"),
+    ("GET", "/maengelmelder/karte.json"),
+    # A report's photo: published ones for everyone; unpublished ones only for staff, the
+    # route decides and answers 404 to everyone else (tests/citizen/reports/test_report_photos.py).
+    ("GET", "/maengelmelder/{report_id:int}/foto/{name}"),
     ("GET", "/maengelmelder/melden"),
     ("POST", "/maengelmelder/melden"),
     ("GET", "/maengelmelder/statistik"),
