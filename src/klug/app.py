@@ -153,10 +153,22 @@ def _settle_garbage_collector() -> None:
     during which the request that triggered it (one reading 6,000 Observations makes a
     few) waits. Frozen, they are never walked again; the larger first threshold makes
     collections rarer, as request objects mostly die young by reference counting anyway.
+
+    Once per process: a process that starts a second app (the test suite starts one per
+    test) would otherwise freeze the earlier apps' objects for good once they are garbage
+    – pools and their open database connections included (on PostgreSQL the suite ran out
+    of connections).
     """
+    global _gc_settled
+    if _gc_settled:
+        return
+    _gc_settled = True
     gc.collect()
     gc.freeze()
     gc.set_threshold(7000, 10, 10)
+
+
+_gc_settled = False
 
 
 def personal_data_registry() -> PersonalDataRegistry:
