@@ -30,7 +30,7 @@ from klug.sim.energy import (
 from klug.sim.energy.feeder import FEEDER_KEY_NAME
 from klug.sim.energy.model import STEP_US
 from klug.sim.energy.seed import FORECAST_KEY
-from klug.sim.energy.weather_forecast import cloud_cover_forecast, issue_times
+from klug.sim.energy.weather_forecast import HORIZON_HOURS, cloud_cover_forecast, issue_times
 from klug.sim.sensors import SIMULATED
 from tests.servers import start_server
 
@@ -387,7 +387,7 @@ def test_the_demo_forecast_service_publishes_each_issue_once(
     datastream = all_streams[FORECAST_KEY]
     seeded = forecast_issues(client, datastream)
     # The seeded archive: every morning issue from two days before the history until NOW,
-    # each 48 hourly values from the hour after it, as the model issued them.
+    # each HORIZON_HOURS hourly values from the hour after it, as the model issued them.
     assert sorted(seeded) == issue_times(NOW - 4 * 24 * HOUR_US, NOW)
     for issue, values in seeded.items():
         hours, expected = cloud_cover_forecast(issue)
@@ -395,12 +395,31 @@ def test_the_demo_forecast_service_publishes_each_issue_once(
         assert all(0.0 <= v <= 100.0 for _, v in values)
     clock = [NOW + 30 * HOUR_US]  # the next morning's issue is out
     feeder, _ = feeder_at(client, feeder_key, {FORECAST_KEY: datastream}, clock)
-    assert asyncio.run(feeder.feed_once()) == 48
+    assert asyncio.run(feeder.feed_once()) == HORIZON_HOURS
     assert asyncio.run(feeder.feed_once()) == 0
     restarted, _ = feeder_at(client, feeder_key, {FORECAST_KEY: datastream}, clock)
     assert asyncio.run(restarted.feed_once()) == 0  # it learns the last issue from the platform
     after = forecast_issues(client, datastream)
     assert set(after) - set(seeded) == {max(seeded) + 24 * HOUR_US}
+
+
+def test_at_every_hour_the_latest_issue_covers_the_whole_of_tomorrow() -> None:
+    """The PV forecast for tomorrow uses cloud cover only when every hour of the local day
+    is forecast: before the morning issue, yesterday's issue must still reach that far."""
+    from zoneinfo import ZoneInfo
+
+    from klug.sim.energy.weather_forecast import latest_issue
+
+    berlin = ZoneInfo("Europe/Berlin")
+    for day in (dt.date(2026, 3, 28), dt.date(2026, 6, 21), dt.date(2026, 11, 27)):
+        for hour in range(24):
+            now = dt.datetime(day.year, day.month, day.day, hour, 30, tzinfo=berlin)
+            tomorrow = now.date() + dt.timedelta(days=1)
+            end = dt.datetime.combine(tomorrow + dt.timedelta(days=1), dt.time(), berlin)
+            hours, _ = cloud_cover_forecast(latest_issue(timeutil.to_micros(now)))
+            start = dt.datetime.combine(tomorrow, dt.time(), berlin)
+            assert hours[0] <= timeutil.to_micros(start), (now, "tomorrow's first hour")
+            assert hours[-1] + HOUR_US >= timeutil.to_micros(end), (now, "tomorrow's last hour")
 
 
 def test_forecasts_differ_from_the_weather_that_came_but_follow_it() -> None:
@@ -411,7 +430,7 @@ def test_forecasts_differ_from_the_weather_that_came_but_follow_it() -> None:
     for issue in issue_times(NOW - 30 * 24 * HOUR_US, NOW):
         hours, forecast = cloud_cover_forecast(issue)
         slots = (hours[:, None] + STEP_US * np.arange(4)).ravel()
-        truth = 100 * cloud_fraction(slots).reshape(48, 4).mean(axis=1)
+        truth = 100 * cloud_fraction(slots).reshape(HORIZON_HOURS, 4).mean(axis=1)
         errors.append(forecast - truth)
         truths.append(truth)
         forecasts.append(forecast)

@@ -81,7 +81,7 @@ _METERS = [
         _PERCENT,
         "total_cloud_cover_forecast",
         interval="PT1H",
-        description="Stundenwerte, einmal täglich für 48 Stunden ausgegeben (resultTime)",
+        description="Stundenwerte, einmal täglich für 72 Stunden ausgegeben (resultTime)",
     ),
 ]
 

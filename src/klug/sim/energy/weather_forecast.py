@@ -1,9 +1,9 @@
-"""The demo city's weather forecast service: total cloud cover, hour by hour, 48 hours
+"""The demo city's weather forecast service: total cloud cover, hour by hour, 72 hours
 ahead, issued once a day like a MOSMIX run (simulated).
 
 A forecast is the demo sky's true hourly cloud cover (:func:`model.cloud_fraction`) plus
 an error that persists over hours and grows with lead time (a standard deviation of 10
-percentage points for the next hour, 25 two days ahead): good enough to beat
+percentage points for the next hour, 25 three days ahead): good enough to beat
 persistence, never perfect. Each issue is fixed by its time, so an issue sent twice is
 the same set of Observations.
 """
@@ -20,7 +20,7 @@ from klug.sim.energy.model import DAY_US, SEED, STEP_US, cloud_fraction
 
 HOUR_US = 3_600_000_000
 ISSUE_HOUR_UTC = 9  # the morning run, published about three hours after its 06 UTC start
-HORIZON_HOURS = 48
+HORIZON_HOURS = 72  # long enough that tomorrow is covered at every hour of today
 ERROR_SD_PCT = (10.0, 25.0)  # next hour, last hour
 ERROR_PERSISTENCE = 0.9  # AR(1) per hour
 WARM_UP_HOURS = 40  # so that the first hour's error already has its full variance
@@ -38,7 +38,7 @@ def latest_issue(now_us: int) -> int:
 
 
 def cloud_cover_forecast(issue_us: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """One issue: the starts of the 48 hours after it (µs) and the forecast mean total
+    """One issue: the starts of the HORIZON_HOURS hours after it (µs) and the forecast mean total
     cloud cover of each [%], rounded to whole percent as forecast services publish it."""
     first = issue_us - issue_us % HOUR_US + HOUR_US
     hours = first + HOUR_US * np.arange(HORIZON_HOURS, dtype=np.int64)
