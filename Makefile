@@ -55,11 +55,28 @@ lint: $(DEV_STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# The PostgreSQL pass runs beside the SQLite pass when it has a Redis and a Mosquitto of
+# its own (KLUG_TEST_PG_REDIS_URL, KLUG_TEST_PG_MQTT_URL – .ci/run starts them): the two
+# passes would otherwise hear each other's events and device messages. Without them the
+# passes run one after the other.
 pytest: $(DEV_STAMP) $(VENDOR_STAMP)
-	$(BIN)/pytest -q
-	@if [ -n "$$KLUG_TEST_POSTGRES_URL" ]; then \
-		echo "== the whole suite again on PostgreSQL ($$KLUG_TEST_POSTGRES_URL)"; \
+	@if [ -z "$$KLUG_TEST_POSTGRES_URL" ]; then \
+		$(BIN)/pytest -q; \
+	elif [ -z "$$KLUG_TEST_PG_REDIS_URL" ] || [ -z "$$KLUG_TEST_PG_MQTT_URL" ]; then \
+		$(BIN)/pytest -q && \
+		echo "== the whole suite again on PostgreSQL ($$KLUG_TEST_POSTGRES_URL)" && \
 		KLUG_TEST_DATABASE=postgres $(BIN)/pytest -q -p no:cacheprovider; \
+	else \
+		mkdir -p var; \
+		echo "== the whole suite on SQLite and, beside it, on PostgreSQL ($$KLUG_TEST_POSTGRES_URL)"; \
+		KLUG_TEST_DATABASE=postgres KLUG_TEST_REDIS_URL="$$KLUG_TEST_PG_REDIS_URL" \
+			KLUG_TEST_MQTT_URL="$$KLUG_TEST_PG_MQTT_URL" \
+			$(BIN)/pytest -q -p no:cacheprovider > var/test-postgres.log 2>&1 & pg=$$!; \
+		$(BIN)/pytest -q; sqlite=$$?; \
+		wait $$pg; postgres=$$?; \
+		echo "== PostgreSQL pass (var/test-postgres.log)"; cat var/test-postgres.log; \
+		echo "== SQLite pass: exit $$sqlite; PostgreSQL pass: exit $$postgres"; \
+		[ $$sqlite -eq 0 ] && [ $$postgres -eq 0 ]; \
 	fi
 
 test: lint pytest
