@@ -12,6 +12,7 @@ import klug.citizen.reports.models
 import klug.citizen.search.models
 import klug.core.audit
 import klug.core.mail
+import klug.core.versions
 import klug.energy.models
 import klug.identity.models
 import klug.sensors.models  # noqa: F401 - registers the tables on Base.metadata

@@ -217,10 +217,15 @@ def render(
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
     anonymous_version: Any = _FRESH,
+    account_version: Any = _FRESH,
 ) -> HTMLResponse:
     """A page; with ``anonymous_version`` (the version of the page's own data) it is
-    kept for anonymous visitors (``klug.core.pagecache``)."""
-    if anonymous_version is not _FRESH and _anonymous_get(request):
+    kept for anonymous visitors, with ``account_version`` for each logged-in account on
+    its own (``klug.core.pagecache``). ``context`` may then be a function: it is called
+    only when the page is built."""
+    kept = _kept_key(request, anonymous_version, account_version)
+    if kept is not None:
+        key, version = kept
 
         def build(token: str) -> tuple[str, int]:
             full = base_context(request)
@@ -229,9 +234,8 @@ def render(
                 full.update(context() if callable(context) else context)
             return environment().get_template(template).render(full), status_code
 
-        key = (template, request.url.path, request.url.query, i18n.current_language())
         token = request.scope.get("klug_csrf_token", "")
-        html, status_code = _page_cache(request).page(key, anonymous_version, token, build)
+        html, status_code = _page_cache(request).page((template, *key), version, token, build)
         return HTMLResponse(html, status_code=status_code, headers=dict(headers or {}))
     full = base_context(request)
     if context:
@@ -249,6 +253,17 @@ def _page_cache(request: Request) -> PageCache:
     return cache
 
 
-def _anonymous_get(request: Request) -> bool:
+def _kept_key(
+    request: Request, anonymous_version: Any, account_version: Any
+) -> tuple[tuple[Any, ...], Any] | None:
+    """The cache key and version under which this page may be kept, or None."""
+    if request.method != "GET":
+        return None
     principal = getattr(request.state, "principal", None)
-    return request.method == "GET" and getattr(principal, "kind", "anonymous") == "anonymous"
+    page = (request.url.path, request.url.query, i18n.current_language())
+    if getattr(principal, "kind", "anonymous") == "anonymous":
+        return None if anonymous_version is _FRESH else (page, anonymous_version)
+    if account_version is _FRESH:
+        return None
+    # The whole principal: a changed role, name or permission is another page.
+    return (*page, principal), account_version

@@ -115,25 +115,42 @@ def _authenticate(request: Request, presented: str | None, token: str | None) ->
                 kind="apikey", id=key.id, permissions=apikeys.scopes_of(key), display_name=key.name
             )
         assert token is not None
+        live = login.peek(session=session, token=token, policy=_policy(request))
+        if live is not None:
+            session.commit()
+            return _live_principal(live)
         login_session = login.resolve(session=session, token=token, policy=_policy(request))
         principal = _account_principal(login_session) if login_session is not None else ANONYMOUS
         session.commit()
         return principal
 
 
-def _account_principal(login_session: LoginSession) -> Principal:
-    account = login_session.account
-    stage = Stage(login_session.stage)
-    role = Role(account.role)
+def _live_principal(live: login.LiveLogin) -> Principal:
+    stage = Stage(live.stage)
+    role = Role(live.role)
     return Principal(
         kind="account",
-        id=account.id,
+        id=live.account_id,
         permissions=ROLE_PERMISSIONS[role] if stage is Stage.ACTIVE else frozenset(),
         role=role,
         stage=stage,
-        email=account.email,
-        display_name=account.display_name,
-        session_id=login_session.id,
+        email=live.email,
+        display_name=live.display_name,
+        session_id=live.session_id,
+    )
+
+
+def _account_principal(login_session: LoginSession) -> Principal:
+    account = login_session.account
+    return _live_principal(
+        login.LiveLogin(
+            login_session.id,
+            login_session.stage,
+            account.id,
+            account.role,
+            account.email,
+            account.display_name,
+        )
     )
 
 

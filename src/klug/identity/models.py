@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from klug.core import versions
 from klug.core.db import Base, UtcDateTime, utcnow
 
 
@@ -95,3 +96,7 @@ class ApiKey(Base):
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
+# Pages that show staff names (e.g. the case list's assignees) are kept per accounts version.
+versions.track(Account, "accounts")

@@ -19,6 +19,7 @@ from klug.citizen.applications.models import CASE_STATUSES
 from klug.citizen.applications.texts import STATUS_LABELS
 from klug.citizen.applications.web import Caseworker, base_url
 from klug.citizen.services import catalogue as services_catalogue
+from klug.core import versions
 from klug.core.db import SessionDep
 from klug.core.forms import RawForm
 from klug.core.i18n import current_language, localise_path
@@ -58,24 +59,26 @@ def _page_number(request: Request) -> int:
 
 @router.get(CONSOLE, response_class=HTMLResponse)
 def queue_page(request: Request, session: SessionDep, principal: Caseworker) -> HTMLResponse:
-    """The case queue: filters by office, status, assignment and deadline; bulk actions."""
+    """The case queue: filters by office, status, assignment and deadline; bulk actions.
+
+    Kept per caseworker and address while no application and no account has changed
+    (and for at most a few seconds, so a deadline passing shows soon after)."""
     wanted = _filter(request)
     page = _page_number(request)
-    now = dt.datetime.now(dt.UTC)
-    rows, total = cases.queue(
-        session=session,
-        wanted=wanted,
-        me=principal.id,
-        now=now,
-        limit=PER_PAGE,
-        offset=(page - 1) * PER_PAGE,
-    )
-    language = current_language()
-    workers = caseworkers(session)
-    return render(
-        request,
-        "applications/console_queue.html",
-        {
+
+    def context() -> dict[str, object]:
+        now = dt.datetime.now(dt.UTC)
+        rows, total = cases.queue(
+            session=session,
+            wanted=wanted,
+            me=principal.id,
+            now=now,
+            limit=PER_PAGE,
+            offset=(page - 1) * PER_PAGE,
+        )
+        language = current_language()
+        workers = caseworkers(session)
+        return {
             "rows": rows,
             "total": total,
             "page": page,
@@ -94,7 +97,13 @@ def queue_page(request: Request, session: SessionDep, principal: Caseworker) -> 
             "is_overdue": cases.is_overdue,
             "done": request.query_params.get("erledigt"),
             "refused": [r for r in request.query_params.get("abgelehnt", "").split(",") if r],
-        },
+        }
+
+    return render(
+        request,
+        "applications/console_queue.html",
+        context,
+        account_version=versions.current(session, "cases", "accounts"),
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from klug.core import versions
 from klug.core.db import Base, UtcDateTime, utcnow
 
 DRAFT = "draft"
@@ -136,3 +137,7 @@ class ApplicationCounter(Base):
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# Kept case lists (the console queue) are valid while no application has changed.
+versions.track(Application, "cases")

@@ -140,8 +140,12 @@ def _raise_generation(session: Session) -> None:
         session.execute(insert(SearchGeneration).values(id=1, value=1))
 
 
+# Read on every search, also when the answer is kept: built once, run on the connection.
+_GENERATION = select(SearchGeneration.value).where(SearchGeneration.id == 1)
+
+
 def _generation(session: Session) -> int:
-    return int(session.scalar(select(SearchGeneration.value).where(SearchGeneration.id == 1)) or 0)
+    return int(session.connection().execute(_GENERATION).scalar() or 0)
 
 
 @dataclass(frozen=True)
