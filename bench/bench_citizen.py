@@ -2,7 +2,9 @@
 
 The demo city (``klug demo``) served by one worker; 50 connections each on a service
 page, the site search and a caseworker's case list (logged in with password and TOTP,
-the session cookie sent by every request). Baseline: ``GET /healthz`` at the same
+the session cookie sent by every request) – kept pages, as most visits get – and the
+case list asked at a new address by every request (``case_list_uncached``: a fresh page,
+as after every change of a case). Baseline: ``GET /healthz`` at the same
 concurrency in the same run.
 """
 
@@ -24,6 +26,9 @@ PAGES = {
     "search": "/suche?q=Parkausweis",
     "case_list": "/console/antraege",
 }
+# The case list is kept per caseworker and address while no case changed: this figure
+# asks for a fresh page every time (an address never asked before), as after each change.
+UNCACHED_CASE_LISTS = [f"/console/antraege?seite=1&frisch={n}" for n in range(20_000)]
 _CASEWORKER = re.compile(
     r"caseworker\s+(?P<email>\S+)\s+password: (?P<password>\S+)\s+TOTP secret: (?P<secret>\S+)"
 )
@@ -68,8 +73,11 @@ def run() -> list[Figure]:
             tool, server, "/healthz", connections=CONNECTIONS, duration_s=duration_s
         )
         results: dict[str, LoadResult] = {}
-        for name, path in PAGES.items():
-            workload = get_paths([path], headers if name == "case_list" else None)
+        workloads = {name: [path] for name, path in PAGES.items()}
+        workloads["case_list_uncached"] = UNCACHED_CASE_LISTS
+        for name, paths in workloads.items():
+            path = paths[0]
+            workload = get_paths(paths, headers if name.startswith("case_list") else None)
             for seconds in (1.0, duration_s):  # warm-up, then measured
                 results[name] = measure_workload(
                     tool,
@@ -93,7 +101,8 @@ def run() -> list[Figure]:
             healthz.p95_ms,
             tool,
             {
-                "path": PAGES[name],
+                "path": workloads[name][0],
+                "distinct_paths": len(workloads[name]),
                 "connections": CONNECTIONS,
                 "requests_per_s": round(result.requests_per_s, 1),
                 "baseline_what": "GET /healthz p95, same concurrency",

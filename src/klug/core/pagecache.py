@@ -10,7 +10,9 @@ An entry is used only while the page's own data is unchanged – the caller's ve
 (e.g. the search index's answer object, or a constant for pages built from files read
 at start-up) compares equal – and for at most ``TTL_S``: the parts every page shares
 (current notices, the demo banner) are themselves kept per process for 5 s, so a page
-is at most that much older than a fresh one. Logged-in visitors always get a fresh page.
+is at most that much older than a fresh one. Logged-in visitors get a fresh page unless
+the route passes ``account_version`` too; their pages are then kept per principal
+(``klug.core.web.render``), typically with a data version (``klug.core.versions``).
 """
 
 from __future__ import annotations

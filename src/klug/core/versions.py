@@ -16,7 +16,7 @@ from __future__ import annotations
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import BigInteger, String, bindparam, event, text
+from sqlalchemy import BigInteger, String, event, text
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, UOWTransaction, mapped_column
 
 from klug.core.db import Base
@@ -41,9 +41,9 @@ _RAISE = text(
     "INSERT INTO core_data_version (name, value) VALUES (:name, 1) "
     "ON CONFLICT (name) DO UPDATE SET value = core_data_version.value + 1"
 )
-_READ = text("SELECT name, value FROM core_data_version WHERE name IN :names").bindparams(
-    bindparam("names", expanding=True)
-)
+# The table holds one row per kind of data (a handful): reading all of them is cheaper
+# than a statement with a list parameter, which SQLAlchemy compiles anew every time.
+_READ = text("SELECT name, value FROM core_data_version")
 
 
 def raise_version(session: Session, name: str) -> None:
@@ -52,7 +52,7 @@ def raise_version(session: Session, name: str) -> None:
 
 def current(session: Session, *names: str) -> tuple[int, ...]:
     """The counters ``names`` as this transaction sees them (0: never changed)."""
-    rows = session.connection().execute(_READ, {"names": list(names)}).all()
+    rows = session.connection().execute(_READ).all()
     found: dict[str, int] = {row.name: row.value for row in rows}
     return tuple(int(found.get(name, 0)) for name in names)
 
