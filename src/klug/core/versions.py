@@ -7,8 +7,8 @@ reading them is one small query by primary key.
 
 Changes are noticed by the ORM, so services need not remember to raise anything: a flush
 that writes an object of a tracked model, and an ORM bulk INSERT/UPDATE/DELETE on one,
-raise the model's counter in the same transaction. (SQL written by hand against a tracked
-table must call :func:`raise_version` itself.)
+raise the model's counter in the same transaction, just before it commits. (SQL written
+by hand against a tracked table must call :func:`raise_version` itself.)
 """
 
 from __future__ import annotations
@@ -61,11 +61,21 @@ def _names_of(objects: Any) -> set[str]:
     return {name for obj in objects for model, name in _TRACKED.items() if isinstance(obj, model)}
 
 
+# The counters a transaction changed are noted as it goes and raised just before it commits,
+# all in one order: two transactions that change cases and accounts in opposite orders then
+# cannot deadlock on the counters' rows (PostgreSQL), and each row is locked only briefly.
+_PENDING = "klug_versions_to_raise"
+
+
+def _note(session: Session, names: set[str]) -> None:
+    if names:
+        session.info.setdefault(_PENDING, set()).update(names)
+
+
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context: UOWTransaction) -> None:
     # The new/dirty/deleted sets still hold what this flush wrote.
-    for name in sorted(_names_of(chain(session.new, session.dirty, session.deleted))):
-        raise_version(session, name)
+    _note(session, _names_of(chain(session.new, session.dirty, session.deleted)))
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -75,4 +85,17 @@ def _bulk_statement(state: ORMExecuteState) -> None:
     mapper = state.bind_mapper
     name = _TRACKED.get(mapper.class_) if mapper is not None else None
     if name is not None:
-        raise_version(state.session, name)
+        _note(state.session, {name})
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    session.flush()  # the commit's own flush comes after this hook: note its writes too
+    for name in sorted(session.info.pop(_PENDING, set())):
+        raise_version(session, name)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, _previous: Any) -> None:
+    if not session.in_transaction():
+        session.info.pop(_PENDING, None)
