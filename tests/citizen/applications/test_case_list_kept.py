@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -30,18 +31,28 @@ def _rename(client: TestClient, account: KnownAccount, name: str) -> None:
         session.commit()
 
 
+@pytest.fixture
+def caseworker(
+    client_factory: Callable[..., TestClient], make_account: Callable[..., KnownAccount]
+) -> Callable[[], tuple[TestClient, KnownAccount]]:
+    """A caseworker logged in on an app of their own (as another worker process would be)."""
+
+    def make() -> tuple[TestClient, KnownAccount]:
+        browser, account = client_factory(), make_account(Role.CASEWORKER)
+        log_in(browser, account)
+        return browser, account
+
+    return make
+
+
 def test_every_committed_change_shows_at_once_and_a_rolled_back_one_never(
     client: TestClient,
     citizen: KnownAccount,
-    client_factory: Callable[..., TestClient],
-    make_account: Callable[..., KnownAccount],
+    caseworker: Callable[[], tuple[TestClient, KnownAccount]],
 ) -> None:
     first = submitted_reference(apply(client, "sperrmuellabholung", bulky_waste()))
-    staff = client_factory()
-    log_in(staff, make_account(Role.CASEWORKER))
-    colleague = client_factory()
-    erika = make_account(Role.CASEWORKER)
-    log_in(colleague, erika)
+    staff, _ = caseworker()
+    colleague, erika = caseworker()
     _rename(client, erika, "Erika Beispiel")
     assert set(_rows(staff)) == {first}
     assert set(_rows(staff)) == {first}  # now kept
@@ -71,13 +82,13 @@ def test_every_committed_change_shows_at_once_and_a_rolled_back_one_never(
 def test_two_caseworkers_never_see_each_others_page(
     client: TestClient,
     citizen: KnownAccount,
-    client_factory: Callable[..., TestClient],
+    caseworker: Callable[[], tuple[TestClient, KnownAccount]],
     make_account: Callable[..., KnownAccount],
 ) -> None:
     reference = submitted_reference(apply(client, "sperrmuellabholung", bulky_waste()))
-    mine = client_factory()
-    log_in(mine, make_account(Role.CASEWORKER))
-    theirs = client_factory()
+    mine, _ = caseworker()
+    # The other caseworker's browser on the same app, so on the same kept pages.
+    theirs = TestClient(mine.app, base_url="http://testserver")
     log_in(theirs, make_account(Role.CASEWORKER))
     act(mine, reference, "zuweisung", assignee="me")
     assert set(_rows(mine, zugewiesen="me")) == {reference}
