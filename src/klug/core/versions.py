@@ -7,8 +7,8 @@ reading them is one small query by primary key.
 
 Changes are noticed by the ORM, so services need not remember to raise anything: a flush
 that writes an object of a tracked model, and an ORM bulk INSERT/UPDATE/DELETE on one,
-raise the model's counter in the same transaction, just before it commits. (SQL written
-by hand against a tracked table must call :func:`raise_version` itself.)
+raise the model's counter in the same transaction, just before it commits. (Changes the
+ORM does not see must be noted with :func:`note`.)
 """
 
 from __future__ import annotations
@@ -67,7 +67,9 @@ def _names_of(objects: Any) -> set[str]:
 _PENDING = "klug_versions_to_raise"
 
 
-def _note(session: Session, names: set[str]) -> None:
+def note(session: Session, names: set[str]) -> None:
+    """Raise the counters ``names`` when this transaction commits (for changes the ORM
+    does not see, e.g. SQL written by hand)."""
     if names:
         session.info.setdefault(_PENDING, set()).update(names)
 
@@ -75,7 +77,7 @@ def _note(session: Session, names: set[str]) -> None:
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context: UOWTransaction) -> None:
     # The new/dirty/deleted sets still hold what this flush wrote.
-    _note(session, _names_of(chain(session.new, session.dirty, session.deleted)))
+    note(session, _names_of(chain(session.new, session.dirty, session.deleted)))
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -85,7 +87,7 @@ def _bulk_statement(state: ORMExecuteState) -> None:
     mapper = state.bind_mapper
     name = _TRACKED.get(mapper.class_) if mapper is not None else None
     if name is not None:
-        _note(state.session, {name})
+        note(state.session, {name})
 
 
 @event.listens_for(Session, "before_commit")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from klug.core.db import Base, UtcDateTime, utcnow
@@ -38,13 +38,3 @@ class SearchEntry(Base):
     # Scheduled publications are indexed at once but found only from this time on.
     visible_from: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
-
-
-class SearchGeneration(Base):
-    """One row: raised with every change of the index (same transaction), so a process
-    that keeps answers in memory knows by one small read whether they still hold."""
-
-    __tablename__ = "citizen_search_generation"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    value: Mapped[int] = mapped_column(BigInteger)

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from klug.citizen.search import text as search_text
-from klug.citizen.search.models import SearchEntry, SearchGeneration
+from klug.citizen.search.models import SearchEntry
+from klug.core import versions
 from klug.core.db import PerEngine, utcnow
 from klug.core.i18n import Language
 
@@ -129,23 +130,16 @@ def remove(*, session: Session, kind: str, key: str) -> None:
     _raise_generation(session)
 
 
+# The index generation: a data version (klug.core.versions), raised when a change commits.
+GENERATION = "search"
+
+
 def _raise_generation(session: Session) -> None:
-    raised = session.execute(
-        update(SearchGeneration)
-        .where(SearchGeneration.id == 1)
-        .values(value=SearchGeneration.value + 1)
-    )
-    if not raised.rowcount:  # type: ignore[attr-defined]
-        # The migration made the row; a database restored without it gets it back here.
-        session.execute(insert(SearchGeneration).values(id=1, value=1))
-
-
-# Read on every search, also when the answer is kept: built once, run on the connection.
-_GENERATION = select(SearchGeneration.value).where(SearchGeneration.id == 1)
+    versions.note(session, {GENERATION})
 
 
 def _generation(session: Session) -> int:
-    return int(session.connection().execute(_GENERATION).scalar() or 0)
+    return versions.current(session, GENERATION)[0]
 
 
 @dataclass(frozen=True)
