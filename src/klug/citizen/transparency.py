@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
 from klug.citizen.applications import figures as application_figures
@@ -15,10 +15,11 @@ from klug.citizen.reports.categories import catalogue as report_categories
 from klug.citizen.services.catalogue import catalogue as service_catalogue
 from klug.core.db import SessionDep
 from klug.core.i18n import Language
+from klug.core.routes import Router
 from klug.core.web import render
 from klug.identity.deps import Principal, public
 
-router = APIRouter()
+router = Router()
 Anyone = Annotated[Principal, Depends(public)]
 WINDOW_DAYS = 365
 

@@ -136,7 +136,8 @@ def make_session_factory(engine: Engine, **info: Any) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True, info=info)
 
 
-def _finish(session: Session, *, commit: bool) -> None:
+def finish_session(session: Session, *, commit: bool) -> None:
+    """Commit or roll back, then close (in a worker thread: it waits for the database)."""
     try:
         if commit:
             session.commit()
@@ -151,25 +152,34 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
     Services only ``flush()``; the commit happens here, after the route returned and
     before the response is sent, so a failed commit is an error response, not a lie.
-    A request that never touched the database costs no thread hand-off and no I/O.
+    A request that never touched the database costs no thread hand-off and no I/O, nor
+    does one whose route committed in its own thread already (``klug.core.routes``).
     """
     factory: sessionmaker[Session] = request.app.state.session_factory
     session = factory()
+    request.state.klug_session = session
     try:
         yield session
     except BaseException:
+        request.state.klug_session = None
         if session.in_transaction():
-            await run_in_threadpool(_finish, session, commit=False)
+            await run_in_threadpool(finish_session, session, commit=False)
         else:
             session.close()
         raise
+    request.state.klug_session = None
     if session.in_transaction():
-        await run_in_threadpool(_finish, session, commit=True)
+        await run_in_threadpool(finish_session, session, commit=True)
     else:
         session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def request_session(request: Request) -> Session | None:
+    """The request's session if its route opened it already (``get_session``)."""
+    return getattr(request.state, "klug_session", None)
 
 
 def read_flag(session: Session, name: str) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ from klug.core.db import SessionDep
 from klug.core.errors import NotFound
 from klug.core.forms import FormValues, RawForm
 from klug.core.i18n import current_language, gettext, localise_path
+from klug.core.routes import Router
 from klug.core.web import render
 from klug.energy import config_forms, configuration, service
 from klug.energy.config_forms import GOAL_FORM, UNIT_FORM, Errors
@@ -28,7 +29,7 @@ from klug.energy.schemas import EnergyConfig, UnitConfig
 from klug.identity.deps import Principal, require
 from klug.identity.permissions import Permission
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 Operator = Annotated[Principal, Depends(require(Permission.ENERGY_MANAGE))]
 CONSOLE = "/console/energie"
 # "neu" is the path of the form for a new unit: a unit of that key could not be opened.

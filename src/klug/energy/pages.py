@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
@@ -18,6 +18,7 @@ from klug.core.db import SessionDep
 from klug.core.errors import NotFound
 from klug.core.forms import FormValues
 from klug.core.i18n import current_language, localise_path
+from klug.core.routes import Router
 from klug.core.web import render
 from klug.energy import dashboard, forecasts, monitoring, planner, service
 from klug.energy.calc.scenario import AREAS
@@ -25,7 +26,7 @@ from klug.energy.schemas import ScenarioIn
 from klug.identity.deps import Principal, public, require
 from klug.identity.permissions import Permission
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 Anyone = Annotated[Principal, Depends(public)]
 Operator = Annotated[Principal, Depends(require(Permission.ENERGY_MANAGE))]
 PERIOD_NAMES = ("today", "month", "year", "rolling12")

@@ -5,18 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from starlette.responses import Response
 
 from klug.core.db import SessionDep
 from klug.core.errors import Problem
 from klug.core.jsontext import JsonResponse
+from klug.core.routes import Router
 from klug.energy import configuration, dashboard, forecasts, planner, service
 from klug.energy.schemas import ScenarioIn
 from klug.identity.deps import Principal, public, require
 from klug.identity.permissions import Permission
 
-router = APIRouter(tags=["energy"])
+router = Router(tags=["energy"])
 Anyone = Annotated[Principal, Depends(public)]
 CanManage = Annotated[Principal, Depends(require(Permission.ENERGY_MANAGE))]
 

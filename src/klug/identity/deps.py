@@ -11,6 +11,7 @@ Every route declares its access explicitly with exactly one of:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
@@ -21,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from klug.core.audit import Actor
-from klug.core.db import SessionDep
+from klug.core.db import SessionDep, request_session
 from klug.core.errors import Forbidden, LoginRequired, Problem
 from klug.core.http import CSRF_COOKIE
 from klug.core.i18n import gettext
@@ -84,7 +85,12 @@ def _policy(request: Request) -> SessionPolicy:
 async def resolve_principal(request: Request) -> Principal:
     """Authenticate once per request: API key header first, then the session cookie.
 
-    Anonymous requests (no key, no cookie) never touch the database.
+    Anonymous requests (no key, no cookie) never touch the database. A live login is
+    read in the request's own session when the route opened it already (its session
+    parameter comes before its principal): one transaction for the whole request, which
+    the route then ends in its own thread (``klug.core.routes``). What writes – an API
+    key's or a login's last-use mark, an expired login's removal – commits at once in a
+    session of its own, whatever the route does next.
     """
     cached = getattr(request.state, "principal", None)
     if isinstance(cached, Principal):
@@ -101,10 +107,19 @@ async def resolve_principal(request: Request) -> Principal:
 
 def _authenticate(request: Request, presented: str | None, token: str | None) -> Principal:
     factory: sessionmaker[Session] = request.app.state.session_factory
-    with factory() as session:
+    if presented is None:
+        assert token is not None
+        shared = request_session(request)
+        with contextlib.nullcontext(shared) if shared is not None else factory() as session:
+            live = login.peek(session=session, token=token, policy=_policy(request))
+            if shared is None:
+                session.commit()
+        if live is not None:
+            return _live_principal(live)
+    with factory() as own:
         if presented is not None:
-            key = apikeys.authenticate(session=session, presented=presented)
-            session.commit()
+            key = apikeys.authenticate(session=own, presented=presented)
+            own.commit()
             if key is None:
                 raise Problem(
                     401,
@@ -115,13 +130,9 @@ def _authenticate(request: Request, presented: str | None, token: str | None) ->
                 kind="apikey", id=key.id, permissions=apikeys.scopes_of(key), display_name=key.name
             )
         assert token is not None
-        live = login.peek(session=session, token=token, policy=_policy(request))
-        if live is not None:
-            session.commit()
-            return _live_principal(live)
-        login_session = login.resolve(session=session, token=token, policy=_policy(request))
+        login_session = login.resolve(session=own, token=token, policy=_policy(request))
         principal = _account_principal(login_session) if login_session is not None else ANONYMOUS
-        session.commit()
+        own.commit()
         return principal
 
 

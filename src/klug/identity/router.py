@@ -5,16 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from klug.core import audit
 from klug.core.db import SessionDep
+from klug.core.routes import Router
 from klug.identity.deps import Principal, account_of, require
 from klug.identity.permissions import Permission
 from klug.identity.schemas import AccountRead
 
-router = APIRouter(tags=["identity"])
+router = Router(tags=["identity"])
 
 
 @router.get("/api/identity/me", response_model=AccountRead)

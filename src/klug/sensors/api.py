@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
@@ -13,11 +13,12 @@ from klug.core.errors import NotFound, Problem
 from klug.core.events import Event
 from klug.core.jsontext import JsonResponse
 from klug.core.live import event_stream
+from klug.core.routes import Router
 from klug.identity.deps import Principal, public
 from klug.identity.permissions import Permission
 from klug.sensors import ingest, series, timeutil
 
-router = APIRouter(tags=["sensors"])
+router = Router(tags=["sensors"])
 Anyone = Annotated[Principal, Depends(public)]
 MAX_IDS = 2000
 

@@ -7,20 +7,21 @@ import math
 from collections import defaultdict
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from klug.core.db import SessionDep
 from klug.core.errors import NotFound
+from klug.core.routes import Router
 from klug.core.web import render
 from klug.identity.deps import Principal, require
 from klug.identity.permissions import Permission
 from klug.sensors import models as m
 from klug.sensors import series, timeutil
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 Reader = Annotated[Principal, Depends(require(Permission.SENSORS_READ))]
 PAGE_SIZE = 50
 HOUR = 3_600_000_000

@@ -6,7 +6,7 @@ import json
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError
@@ -17,6 +17,7 @@ from klug.core import jsontext
 from klug.core.cache import app_cell
 from klug.core.db import SessionDep
 from klug.core.errors import Problem
+from klug.core.routes import Router
 from klug.identity.deps import Principal, public, require
 from klug.identity.permissions import Permission
 from klug.sensors import ingest, query, timeutil
@@ -27,7 +28,7 @@ from klug.sensors.odata.path import ResourcePath, parse_path
 from klug.sensors.service import Writer
 from klug.sensors.values import EntityError
 
-router = APIRouter(tags=["SensorThings API v1.1"])
+router = Router(tags=["SensorThings API v1.1"])
 
 PREFIX = "/sta/v1.1"
 Anyone = Annotated[Principal, Depends(public)]

@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from starlette.responses import Response
 
 from klug.core import metrics
+from klug.core.routes import Router
 from klug.identity.deps import Principal, public, require
 from klug.identity.permissions import Permission
 
-router = APIRouter(tags=["operations"])
+router = Router(tags=["operations"])
 
 
 @router.get("/healthz")

@@ -6,18 +6,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
 from klug.core.cache import app_cell
 from klug.core.db import DEMO_FLAG, read_flag
 from klug.core.errors import NotFound
 from klug.core.i18n import N_, current_language
+from klug.core.routes import Router
 from klug.core.web import render
 from klug.identity.deps import Principal, public, require
 from klug.identity.permissions import ROLE_LABELS, Permission
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
@@ -23,12 +23,13 @@ from klug.core import versions
 from klug.core.db import SessionDep
 from klug.core.forms import RawForm
 from klug.core.i18n import current_language, localise_path
+from klug.core.routes import Router
 from klug.core.web import render
 from klug.identity import service as account_service
 from klug.identity.deps import Principal, client_ip
 from klug.identity.permissions import Role
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 CONSOLE = "/console/antraege"
 PER_PAGE = 50
 MAX_BULK = 200

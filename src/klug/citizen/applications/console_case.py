@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
@@ -30,10 +30,11 @@ from klug.core.db import SessionDep
 from klug.core.errors import NotFound
 from klug.core.forms import RawForm
 from klug.core.i18n import current_language, gettext, localise_path
+from klug.core.routes import Router
 from klug.core.web import render
 from klug.identity.deps import client_ip
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 MESSAGE_ACCEPT = ["pdf", "jpeg", "png", "webp"]
 
 

@@ -7,7 +7,7 @@ someone else's reference answers 404, exactly like one that does not exist.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
@@ -31,10 +31,11 @@ from klug.core.db import SessionDep
 from klug.core.errors import NotFound
 from klug.core.forms import RawForm
 from klug.core.i18n import current_language, gettext, localise_path
+from klug.core.routes import Router
 from klug.core.web import render
 from klug.identity.deps import Principal, client_ip
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 MESSAGE_ACCEPT = ["pdf", "jpeg", "png", "webp"]
 
 

@@ -9,7 +9,7 @@ written, and a file on disk goes again if the transaction does not commit.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -36,10 +36,11 @@ from klug.core.db import SessionDep
 from klug.core.errors import NotFound
 from klug.core.forms import RawForm
 from klug.core.i18n import current_language, gettext, localise_path
+from klug.core.routes import Router
 from klug.core.web import render
 from klug.identity.deps import Principal, client_ip
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 def _service_and_form(slug: str) -> tuple[Service, FormDefinition]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
@@ -18,11 +18,12 @@ from klug.core.db import SessionDep
 from klug.core.errors import NotFound
 from klug.core.forms import FormValues, RawForm, form_values, validate
 from klug.core.i18n import CITY_TZ, N_, current_language, gettext, localise_path
+from klug.core.routes import Router
 from klug.core.web import render
 from klug.identity.deps import Principal, client_ip, require
 from klug.identity.permissions import Permission
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 CanEdit = Annotated[Principal, Depends(require(Permission.CONTENT_MANAGE))]
 

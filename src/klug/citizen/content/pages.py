@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
@@ -16,11 +16,12 @@ from klug.core.db import SessionDep
 from klug.core.errors import NotFound
 from klug.core.forms import FormValues, validate
 from klug.core.i18n import LANGUAGES, current_language, localise_path
+from klug.core.routes import Router
 from klug.core.web import render
 from klug.identity.deps import Principal, public, require
 from klug.identity.permissions import Permission
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 Anyone = Annotated[Principal, Depends(public)]
 CanManage = Annotated[Principal, Depends(require(Permission.NOTICES_MANAGE))]

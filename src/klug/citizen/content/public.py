@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 from babel.dates import format_date, format_time
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from klug.citizen.content import calendar, feed, images, items
@@ -20,11 +20,12 @@ from klug.citizen.content.schemas import ContentKind
 from klug.core.db import SessionDep
 from klug.core.errors import NotFound
 from klug.core.i18n import CITY_TZ, current_language
+from klug.core.routes import Router
 from klug.core.web import render
 from klug.identity.deps import Principal, public
 from klug.identity.permissions import Permission
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 Anyone = Annotated[Principal, Depends(public)]
 NEWS_PER_PAGE = 10

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from starlette.responses import StreamingResponse
 
 from klug.citizen.content import service as content_service
@@ -12,10 +12,11 @@ from klug.citizen.content.schemas import NoticeCreate, NoticeRead
 from klug.core.db import SessionDep
 from klug.core.errors import NotFound
 from klug.core.live import event_stream
+from klug.core.routes import Router
 from klug.identity.deps import Principal, public, require
 from klug.identity.permissions import Permission
 
-router = APIRouter(tags=["notices"])
+router = Router(tags=["notices"])
 
 CanManage = Annotated[Principal, Depends(require(Permission.NOTICES_MANAGE))]
 Anyone = Annotated[Principal, Depends(public)]

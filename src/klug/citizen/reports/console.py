@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import RedirectResponse, Response
 
@@ -26,12 +26,13 @@ from klug.core.db import SessionDep
 from klug.core.errors import NotFound
 from klug.core.forms import FormValues, validate
 from klug.core.i18n import current_language, gettext, localise_path
+from klug.core.routes import Router
 from klug.core.web import render
 from klug.identity import service as account_service
 from klug.identity.deps import Principal, client_ip, require
 from klug.identity.permissions import Permission
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 Staff = Annotated[Principal, Depends(require(Permission.REPORTS_MANAGE))]
 CONSOLE = "/console/meldungen"
 PER_PAGE = 50

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,11 +29,12 @@ from klug.citizen.reports.texts import STATUS_LABELS
 from klug.core.db import SessionDep
 from klug.core.errors import NotFound
 from klug.core.i18n import gettext
+from klug.core.routes import Router
 from klug.core.web import render
 from klug.identity.deps import Principal, require
 from klug.identity.permissions import Permission
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 Citizen = Annotated[Principal, Depends(require(Permission.ACCOUNT_SELF))]
 MINE = "/konto/meldungen"
 PER_PAGE = 50

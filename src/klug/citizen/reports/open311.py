@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
@@ -39,11 +39,12 @@ from klug.core.forms import RawForm
 from klug.core.http import csrf_exempt
 from klug.core.i18n import Language, gettext, negotiate, use_language
 from klug.core.ratelimit import Verdict
+from klug.core.routes import Router
 from klug.identity import apikeys
 from klug.identity.deps import Principal, client_ip, public
 from klug.identity.permissions import Permission
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 Anyone = Annotated[Principal, Depends(public)]
 PREFIX = "/open311/v2"
 # Per API key: an app that forwards its users' reports sends many; one that misbehaves

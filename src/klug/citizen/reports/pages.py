@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from starlette.responses import FileResponse, RedirectResponse, Response
@@ -26,11 +26,12 @@ from klug.core.db import SessionDep
 from klug.core.errors import NotFound
 from klug.core.forms import FormValues
 from klug.core.i18n import current_language, gettext, localise_path
+from klug.core.routes import Router
 from klug.core.web import render
 from klug.identity.deps import Principal, public
 from klug.identity.permissions import Permission
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 Anyone = Annotated[Principal, Depends(public)]
 PER_PAGE = 20
 # Markers on the public map: the newest open reports; the list below it has them all.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import anyio.from_thread
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
@@ -26,10 +26,11 @@ from klug.core.errors import Problem
 from klug.core.forms import RawForm
 from klug.core.i18n import current_language, localise_path
 from klug.core.ratelimit import Verdict
+from klug.core.routes import Router
 from klug.core.web import render
 from klug.identity.deps import Principal, client_ip, public
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 Anyone = Annotated[Principal, Depends(public)]
 FORM_PATH = "/maengelmelder/melden"
 # New reports and "me too" per account (or per address when not logged in).

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
 from klug.citizen.reports import notify as report_notify
 from klug.core.db import SessionDep
 from klug.core.forms import FormValues
+from klug.core.routes import Router
 from klug.core.web import render
 from klug.identity.deps import Principal, client_ip, public
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 Anyone = Annotated[Principal, Depends(public)]
 
 

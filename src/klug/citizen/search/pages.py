@@ -5,17 +5,18 @@ from __future__ import annotations
 import math
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
 from klug.citizen.search import service as search_service
 from klug.citizen.search.text import MAX_QUERY_CHARS
 from klug.core.db import SessionDep
 from klug.core.i18n import N_, current_language
+from klug.core.routes import Router
 from klug.core.web import render
 from klug.identity.deps import Principal, public
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 HITS_PER_PAGE = 10
 # Labels of the kinds of things the index holds; a kind without one shows none.

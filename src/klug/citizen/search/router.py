@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from klug.citizen.search import service as search_service
 from klug.citizen.search.schemas import SearchHitRead, SearchResultsRead
 from klug.citizen.search.text import MAX_QUERY_CHARS
 from klug.core.db import SessionDep
 from klug.core.i18n import localise_path
+from klug.core.routes import Router
 from klug.identity.deps import Principal, public
 
-router = APIRouter(tags=["search"])
+router = Router(tags=["search"])
 
 Anyone = Annotated[Principal, Depends(public)]
 

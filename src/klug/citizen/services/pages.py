@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from klug.citizen.services import catalogue
 from klug.citizen.services.catalogue import TOPICS, Service
 from klug.core.errors import NotFound
 from klug.core.i18n import Language, current_language
+from klug.core.routes import Router
 from klug.core.web import render
 from klug.identity.deps import Principal, public
 
-router = APIRouter()
+router = Router()
 Anyone = Annotated[Principal, Depends(public)]
 MAX_QUERY = 200
 # The catalogue is read from files at start-up and changes only with a restart: its

@@ -1,10 +1,9 @@
 """Identity pages: login flows, the own account, and the console's administration."""
 
-from fastapi import APIRouter
-
+from klug.core.routes import Router
 from klug.identity.pages import account, console, login, own_data
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 router.include_router(login.router)
 router.include_router(account.router)
 router.include_router(own_data.router)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from starlette.responses import Response
@@ -12,6 +12,7 @@ from starlette.responses import Response
 from klug.core.db import SessionDep
 from klug.core.forms import FormValues, validate
 from klug.core.i18n import current_language, gettext, localise_path
+from klug.core.routes import Router
 from klug.core.security import verify_password
 from klug.core.web import render
 from klug.identity import login, notifications
@@ -20,7 +21,7 @@ from klug.identity.deps import Principal, account_of, client_ip, current_login_s
 from klug.identity.pages.login import SECOND_FACTOR_FAILED, CodeForm, enrolment_context
 from klug.identity.permissions import Permission
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 Self = Annotated[Principal, Depends(require(Permission.ACCOUNT_SELF))]
 

@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, EmailStr, Field
 from starlette.responses import Response
@@ -17,6 +17,7 @@ from klug.core.db import SessionDep
 from klug.core.errors import NotFound
 from klug.core.forms import FormValues, RawForm, validate
 from klug.core.i18n import CITY_TZ, current_language, gettext, localise_path
+from klug.core.routes import Router
 from klug.core.web import render
 from klug.identity import apikeys
 from klug.identity import service as account_service
@@ -24,7 +25,7 @@ from klug.identity.deps import Principal, client_ip, require
 from klug.identity.models import Account, ApiKey
 from klug.identity.permissions import API_SCOPES, Permission, Role
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 ManagesAccounts = Annotated[Principal, Depends(require(Permission.ACCOUNTS_MANAGE))]
 ManagesKeys = Annotated[Principal, Depends(require(Permission.APIKEYS_MANAGE))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import segno
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, EmailStr, Field
 from starlette.responses import Response
@@ -14,6 +14,7 @@ from klug.core.db import SessionDep
 from klug.core.errors import Problem
 from klug.core.forms import FormValues, validate
 from klug.core.i18n import N_, current_language, gettext, localise_path
+from klug.core.routes import Router
 from klug.core.security import totp_uri
 from klug.core.web import render
 from klug.identity import login
@@ -30,7 +31,7 @@ from klug.identity.deps import (
 from klug.identity.login import Failure, Stage
 from klug.identity.schemas import AccountCreate
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 Anyone = Annotated[Principal, Depends(public)]
 EnteringCode = Annotated[Principal, Depends(require_stage(Stage.SECOND_FACTOR))]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from starlette.responses import Response
@@ -14,6 +14,7 @@ from klug.core.db import SessionDep
 from klug.core.forms import FormValues, validate
 from klug.core.i18n import gettext
 from klug.core.personal_data import PersonalDataRegistry
+from klug.core.routes import Router
 from klug.core.security import verify_password
 from klug.core.web import render
 from klug.identity import personal_data
@@ -21,7 +22,7 @@ from klug.identity import service as account_service
 from klug.identity.deps import Principal, account_of, clear_session_cookie, require
 from klug.identity.permissions import Permission
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 Self = Annotated[Principal, Depends(require(Permission.ACCOUNT_SELF))]
 
 
