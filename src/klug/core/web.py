@@ -9,7 +9,7 @@ no import of any domain.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -30,6 +30,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
+from starlette.routing import BaseRoute
 
 from klug.core import i18n
 from klug.core.pagecache import PageCache
@@ -49,10 +50,11 @@ class RouteInfo:
     dependencies: tuple[Callable[..., Any], ...]
 
 
-def api_routes(app: FastAPI) -> list[RouteInfo]:
-    """Every method and path of the app's API routes with their top-level dependencies."""
+def api_routes(app: FastAPI, routes: Sequence[BaseRoute] | None = None) -> list[RouteInfo]:
+    """Every method and path of the app's API routes (or of ``routes`` among them) with
+    their top-level dependencies."""
     found = []
-    for context in iter_route_contexts(app.routes):
+    for context in iter_route_contexts(app.routes if routes is None else routes):
         if not isinstance(context.original_route, APIRoute):
             continue
         calls = tuple(d.call for d in context.dependant.dependencies if d.call is not None)
