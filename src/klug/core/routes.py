@@ -3,7 +3,8 @@
 FastAPI runs a synchronous route in a worker thread, and the request's session
 (``klug.core.db.get_session``) was then committed in a second hand-off to a worker thread
 after the route returned. Each hand-off costs a wake-up of a pool thread and a trip
-through the event loop – about a tenth of what a kept page costs. A route made by
+through the event loop – about 0.14 ms of CPU here, a few percent of a kept page (the
+saved session and transaction count as much again). A route made by
 :class:`Router` that takes the session as a parameter commits (or, on an error, leaves
 the rollback to ``get_session``) right where it ran, before FastAPI turns to the
 response; ``get_session`` then finds no transaction and only closes the session.
